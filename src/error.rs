@@ -1,0 +1,579 @@
+//! One error type for the crate, and the HTTP answer each error stands for.
+//!
+//! Errors carry typed context only (`&'static str` names, numbers the server computed); no
+//! error ever echoes text from a proof, a token or a header, so an error can be logged or
+//! shown without leaking or reflecting attacker input.
+
+use core::fmt;
+
+/// Where an error is answered: the two server roles answer the same failure differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// The authorization server's token endpoint (RFC 9449 §5): errors are 400 responses with
+    /// a JSON body (RFC 6749 §5.2).
+    Token,
+    /// A protected resource (RFC 9449 §7): errors are 401 responses with a
+    /// `WWW-Authenticate: DPoP …` challenge (RFC 6750 §3).
+    Resource,
+}
+
+/// The `error` value of an OAuth error response or `WWW-Authenticate` challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request` (RFC 6750 §3.1): the request itself is malformed.
+    InvalidRequest,
+    /// `invalid_token` (RFC 6750 §3.1): the access token is bad, expired, revoked or unbound.
+    InvalidToken,
+    /// `invalid_dpop_proof` (RFC 9449 §5, §7.1): the DPoP proof is missing or fails a check.
+    InvalidDpopProof,
+    /// `use_dpop_nonce` (RFC 9449 §8, §9): retry with the nonce in the `DPoP-Nonce` header.
+    UseDpopNonce,
+    /// `insufficient_scope` (RFC 6750 §3.1): the token lacks a scope the resource needs.
+    InsufficientScope,
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): a store the check depends on is out of
+    /// service; the request was refused, never waved through.
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    /// The registered string form, e.g. `"invalid_dpop_proof"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every failure of this crate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The DPoP proof fails a check of RFC 9449 §4.3.
+    InvalidProof(ProofError),
+    /// The server requires a nonce (RFC 9449 §8) and the proof carries none, or a stale or
+    /// unknown one. Answer with `nonce` in a `DPoP-Nonce` header; the client retries once.
+    UseDpopNonce {
+        /// What was wrong with the proof's nonce.
+        problem: NonceProblem,
+        /// A fresh nonce for the client to use (server-generated, safe to send).
+        nonce: String,
+    },
+    /// A key could not be imported or used (JWK syntax, curve, point, private part).
+    Key(KeyError),
+    /// A state store (replay, revocation) could not answer; the request is refused.
+    Store(StoreError),
+    /// The caller passed an argument this crate cannot use (a local programming or
+    /// configuration error, never attacker input). The string names the argument.
+    InvalidArgument(&'static str),
+    /// The operating system's random number generator failed.
+    Randomness,
+}
+
+impl Error {
+    /// The `error` code this failure answers with at `endpoint`, if any.
+    pub fn code(&self, endpoint: Endpoint) -> Option<ErrorCode> {
+        match self {
+            Self::InvalidProof(ProofError::MultipleHeaders) if endpoint == Endpoint::Resource => {
+                Some(ErrorCode::InvalidRequest)
+            }
+            Self::InvalidProof(_) => Some(ErrorCode::InvalidDpopProof),
+            Self::UseDpopNonce { .. } => Some(ErrorCode::UseDpopNonce),
+            Self::Store(_) => Some(ErrorCode::TemporarilyUnavailable),
+            Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness => None,
+        }
+    }
+
+    /// The HTTP status this failure answers with at `endpoint`.
+    pub fn status(&self, endpoint: Endpoint) -> u16 {
+        match self.code(endpoint) {
+            Some(ErrorCode::InvalidRequest) => 400,
+            Some(ErrorCode::InsufficientScope) => 403,
+            Some(ErrorCode::TemporarilyUnavailable) => 503,
+            Some(_) => match endpoint {
+                Endpoint::Token => 400,
+                Endpoint::Resource => 401,
+            },
+            None => 500,
+        }
+    }
+
+    /// A short, fixed description for `error_description`; it never contains request data.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Self::InvalidProof(e) => e.description(),
+            Self::UseDpopNonce { problem, .. } => problem.description(),
+            Self::Key(e) => e.description(),
+            Self::Store(e) => e.description(),
+            Self::InvalidArgument(_) => "invalid argument",
+            Self::Randomness => "random number generator failure",
+        }
+    }
+
+    /// A stable snake_case name for the failed check, for logs, metrics and scripts.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidProof(e) => e.reason(),
+            Self::UseDpopNonce { problem, .. } => problem.reason(),
+            Self::Key(e) => e.reason(),
+            Self::Store(e) => e.reason(),
+            Self::InvalidArgument(_) => "invalid_argument",
+            Self::Randomness => "randomness",
+        }
+    }
+
+    /// The nonce to send in a `DPoP-Nonce` response header, if this answer carries one.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        match self {
+            Self::UseDpopNonce { nonce, .. } => Some(nonce),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidProof(e) => write!(f, "invalid DPoP proof: {e}"),
+            Self::UseDpopNonce { problem, .. } => write!(f, "DPoP nonce required: {problem}"),
+            Self::Key(e) => write!(f, "unusable key: {e}"),
+            Self::Store(e) => write!(f, "store failure: {e}"),
+            Self::InvalidArgument(name) => write!(f, "invalid argument: {name}"),
+            Self::Randomness => f.write_str("the system random number generator failed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ProofError> for Error {
+    fn from(e: ProofError) -> Self {
+        Self::InvalidProof(e)
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// A failure of the JOSE layer: compact serialization, base64url, JSON, `alg`, `crit`,
+/// signature (RFC 7515, RFC 7518 §3.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JoseError {
+    /// Not exactly three `.`-separated segments (RFC 7515 §7.1).
+    SegmentCount,
+    /// A segment is not strict unpadded base64url.
+    Base64,
+    /// A segment is not well-formed JSON (or not UTF-8).
+    Json,
+    /// A JSON object names the same member twice.
+    DuplicateMember,
+    /// JSON nested deeper than allowed.
+    TooDeep,
+    /// The JSON value is not an object.
+    NotAnObject,
+    /// A required header parameter is absent; the name is the parameter's.
+    MissingHeader(&'static str),
+    /// A header parameter has the wrong JSON type or value; the name is the parameter's.
+    InvalidHeader(&'static str),
+    /// `alg` is not `ES256` (`none`, HMAC and every other value are refused before any crypto).
+    UnsupportedAlgorithm,
+    /// `crit` lists extensions this implementation does not understand (RFC 7515 §4.1.11).
+    UnsupportedCritical,
+    /// The signature is not exactly 64 bytes (`r ‖ s`, RFC 7518 §3.4); DER is refused.
+    SignatureLength,
+    /// The signature does not verify. Deliberately opaque.
+    InvalidSignature,
+}
+
+impl JoseError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::SegmentCount => "malformed_jws",
+            Self::Base64 => "invalid_base64url",
+            Self::Json => "invalid_json",
+            Self::DuplicateMember => "duplicate_json_member",
+            Self::TooDeep => "json_too_deep",
+            Self::NotAnObject => "json_not_object",
+            Self::MissingHeader(_) => "missing_header_parameter",
+            Self::InvalidHeader(_) => "invalid_header_parameter",
+            Self::UnsupportedAlgorithm => "unsupported_alg",
+            Self::UnsupportedCritical => "unsupported_crit",
+            Self::SignatureLength => "invalid_signature_length",
+            Self::InvalidSignature => "invalid_signature",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::SegmentCount => "not a compact JWS",
+            Self::Base64 => "invalid base64url",
+            Self::Json => "invalid JSON",
+            Self::DuplicateMember => "duplicate JSON member name",
+            Self::TooDeep => "JSON nested too deeply",
+            Self::NotAnObject => "JSON value is not an object",
+            Self::MissingHeader(_) => "missing JOSE header parameter",
+            Self::InvalidHeader(_) => "invalid JOSE header parameter",
+            Self::UnsupportedAlgorithm => "unsupported algorithm",
+            Self::UnsupportedCritical => "unsupported critical header",
+            Self::SignatureLength => "invalid signature length",
+            Self::InvalidSignature => "invalid signature",
+        }
+    }
+}
+
+impl fmt::Display for JoseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingHeader(name) => write!(f, "missing header parameter `{name}`"),
+            Self::InvalidHeader(name) => write!(f, "invalid header parameter `{name}`"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl std::error::Error for JoseError {}
+
+/// A DPoP proof that fails a check of RFC 9449 §4.3 (the step is named on each variant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// No `DPoP` header (step 1).
+    MissingHeader,
+    /// More than one `DPoP` header (step 1).
+    MultipleHeaders,
+    /// The proof exceeds the configured size limit; nothing was decoded.
+    TooLarge,
+    /// Not a well-formed compact JWS, bad `alg`, `crit` or signature (steps 2, 5, 6).
+    Jose(JoseError),
+    /// `typ` is not `dpop+jwt` (step 4).
+    WrongType,
+    /// The `jwk` header is not a usable EC P-256 public key, or holds a private key (step 7).
+    InvalidKey(KeyError),
+    /// A required claim is absent (step 3); the name is the claim's.
+    MissingClaim(&'static str),
+    /// A claim has the wrong type or syntax (step 3); the name is the claim's.
+    InvalidClaim(&'static str),
+    /// `jti` is longer than the configured limit.
+    JtiTooLong,
+    /// `htm` does not equal the request method (step 8).
+    MethodMismatch,
+    /// `htu` does not match the request URL after RFC 3986 normalisation (step 9).
+    UrlMismatch,
+    /// `iat` is older than the acceptance window (step 11).
+    TooOld {
+        /// The proof's `iat`.
+        iat: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `iat` is further in the future than the leeway allows (step 11).
+    FromTheFuture {
+        /// The proof's `iat`.
+        iat: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// An access token was presented but the proof has no `ath` (step 12).
+    MissingAth,
+    /// `ath` is not the hash of the presented access token (step 12).
+    AthMismatch,
+    /// The proof has `ath` but no access token was presented.
+    UnexpectedAth,
+    /// This proof (`jkt`, `jti`) was already accepted within its window (RFC 9449 §11.1).
+    Replayed,
+}
+
+impl ProofError {
+    /// A stable snake_case name for the failed check.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::MissingHeader => "missing_proof",
+            Self::MultipleHeaders => "multiple_proofs",
+            Self::TooLarge => "proof_too_large",
+            Self::Jose(e) => e.reason(),
+            Self::WrongType => "wrong_typ",
+            Self::InvalidKey(KeyError::PrivateKey) => "private_key_in_jwk",
+            Self::InvalidKey(_) => "invalid_jwk",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaim(_) => "invalid_claim",
+            Self::JtiTooLong => "jti_too_long",
+            Self::MethodMismatch => "htm_mismatch",
+            Self::UrlMismatch => "htu_mismatch",
+            Self::TooOld { .. } => "iat_too_old",
+            Self::FromTheFuture { .. } => "iat_in_future",
+            Self::MissingAth => "missing_ath",
+            Self::AthMismatch => "ath_mismatch",
+            Self::UnexpectedAth => "unexpected_ath",
+            Self::Replayed => "replayed",
+        }
+    }
+
+    /// A short fixed description for `error_description`.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::MissingHeader => "missing DPoP proof",
+            Self::MultipleHeaders => "more than one DPoP header",
+            Self::TooLarge => "DPoP proof too large",
+            Self::Jose(e) => e.description(),
+            Self::WrongType => "wrong typ",
+            Self::InvalidKey(KeyError::PrivateKey) => "private key in jwk",
+            Self::InvalidKey(_) => "invalid jwk",
+            Self::MissingClaim(_) => "missing claim",
+            Self::InvalidClaim(_) => "invalid claim",
+            Self::JtiTooLong => "jti too long",
+            Self::MethodMismatch => "htm mismatch",
+            Self::UrlMismatch => "htu mismatch",
+            Self::TooOld { .. } => "proof too old",
+            Self::FromTheFuture { .. } => "proof issued in the future",
+            Self::MissingAth => "missing ath",
+            Self::AthMismatch => "ath mismatch",
+            Self::UnexpectedAth => "unexpected ath",
+            Self::Replayed => "DPoP proof replayed",
+        }
+    }
+}
+
+impl fmt::Display for ProofError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jose(e) => e.fmt(f),
+            Self::InvalidKey(e) => write!(f, "jwk header: {e}"),
+            Self::MissingClaim(name) => write!(f, "missing claim `{name}`"),
+            Self::InvalidClaim(name) => write!(f, "invalid claim `{name}`"),
+            Self::TooOld { iat, now } => write!(f, "iat {iat} too old at {now}"),
+            Self::FromTheFuture { iat, now } => write!(f, "iat {iat} in the future at {now}"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl std::error::Error for ProofError {}
+
+impl From<JoseError> for ProofError {
+    fn from(e: JoseError) -> Self {
+        Self::Jose(e)
+    }
+}
+
+/// Why a nonce-requiring server asks for a (new) nonce (RFC 9449 §8, §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NonceProblem {
+    /// The proof has no `nonce` claim.
+    Missing,
+    /// The `nonce` claim is not one this server issued, or has expired.
+    Invalid,
+}
+
+impl NonceProblem {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Missing => "missing_nonce",
+            Self::Invalid => "invalid_nonce",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Missing => "nonce required",
+            Self::Invalid => "nonce stale or unknown",
+        }
+    }
+}
+
+impl fmt::Display for NonceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+/// A key that cannot be imported or used (RFC 7517, RFC 7518 §6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The JWK text is not a strict JSON object.
+    Malformed(JoseError),
+    /// A required member is absent; the name is the member's.
+    MissingMember(&'static str),
+    /// A member has the wrong JSON type; the name is the member's.
+    InvalidMember(&'static str),
+    /// `kty` is not `EC`.
+    UnsupportedKeyType,
+    /// `crv` is not `P-256`.
+    UnsupportedCurve,
+    /// `x` or `y` is not exactly 32 bytes of strict base64url.
+    InvalidCoordinate,
+    /// The point is not on P-256 (or is the identity).
+    InvalidPoint,
+    /// A private member (`d`, …) where only a public key belongs.
+    PrivateKey,
+    /// The private scalar is out of range or does not match `x`/`y`.
+    InvalidPrivateKey,
+    /// `alg` is present and is not `ES256`.
+    WrongAlgorithm,
+    /// `use` is present and is not `sig`, or `key_ops` does not allow the operation.
+    WrongUse,
+}
+
+impl KeyError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Malformed(e) => e.reason(),
+            Self::MissingMember(_) => "missing_jwk_member",
+            Self::InvalidMember(_) => "invalid_jwk_member",
+            Self::UnsupportedKeyType => "unsupported_kty",
+            Self::UnsupportedCurve => "unsupported_crv",
+            Self::InvalidCoordinate => "invalid_coordinate",
+            Self::InvalidPoint => "invalid_point",
+            Self::PrivateKey => "private_key_in_jwk",
+            Self::InvalidPrivateKey => "invalid_private_key",
+            Self::WrongAlgorithm => "wrong_jwk_alg",
+            Self::WrongUse => "wrong_jwk_use",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Malformed(e) => e.description(),
+            Self::MissingMember(_) => "missing JWK member",
+            Self::InvalidMember(_) => "invalid JWK member",
+            Self::UnsupportedKeyType => "kty is not EC",
+            Self::UnsupportedCurve => "crv is not P-256",
+            Self::InvalidCoordinate => "invalid coordinate",
+            Self::InvalidPoint => "point not on P-256",
+            Self::PrivateKey => "private key where a public key belongs",
+            Self::InvalidPrivateKey => "invalid private key",
+            Self::WrongAlgorithm => "key alg is not ES256",
+            Self::WrongUse => "key not for signatures",
+        }
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingMember(name) => write!(f, "missing JWK member `{name}`"),
+            Self::InvalidMember(name) => write!(f, "invalid JWK member `{name}`"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// A state store that could not answer. Checks that depend on it fail closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store is full of entries that are still live; it refuses new ones rather than
+    /// forgetting one that could still be replayed.
+    Full,
+    /// The store could not be reached or timed out.
+    Unavailable,
+}
+
+impl StoreError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Full => "store_full",
+            Self::Unavailable => "store_unavailable",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Full => "replay store full",
+            Self::Unavailable => "store unavailable",
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_faces() {
+        let proof = Error::InvalidProof(ProofError::UrlMismatch);
+        assert_eq!(proof.status(Endpoint::Resource), 401);
+        assert_eq!(proof.status(Endpoint::Token), 400);
+        assert_eq!(
+            proof.code(Endpoint::Resource),
+            Some(ErrorCode::InvalidDpopProof)
+        );
+
+        let multiple = Error::InvalidProof(ProofError::MultipleHeaders);
+        assert_eq!(
+            multiple.code(Endpoint::Resource),
+            Some(ErrorCode::InvalidRequest)
+        );
+        assert_eq!(multiple.status(Endpoint::Resource), 400);
+        assert_eq!(
+            multiple.code(Endpoint::Token),
+            Some(ErrorCode::InvalidDpopProof)
+        );
+
+        let nonce = Error::UseDpopNonce {
+            problem: NonceProblem::Missing,
+            nonce: "abc".into(),
+        };
+        assert_eq!(nonce.status(Endpoint::Resource), 401);
+        assert_eq!(nonce.status(Endpoint::Token), 400);
+        assert_eq!(nonce.dpop_nonce(), Some("abc"));
+        assert_eq!(
+            nonce.code(Endpoint::Token).unwrap().as_str(),
+            "use_dpop_nonce"
+        );
+
+        let full = Error::Store(StoreError::Full);
+        assert_eq!(full.status(Endpoint::Resource), 503);
+        assert_eq!(full.reason(), "store_full");
+    }
+
+    #[test]
+    fn display_is_static_text() {
+        let e = Error::InvalidProof(ProofError::TooOld { iat: 1, now: 100 });
+        assert_eq!(e.to_string(), "invalid DPoP proof: iat 1 too old at 100");
+        assert_eq!(e.description(), "proof too old");
+        let e = Error::InvalidProof(ProofError::InvalidKey(KeyError::PrivateKey));
+        assert_eq!(e.reason(), "private_key_in_jwk");
+    }
+}

@@ -1,0 +1,221 @@
+//! Compact JWS (RFC 7515 §7.1) with ES256 only (RFC 7518 §3.4).
+
+use serde_json::Value;
+
+use crate::error::JoseError;
+use crate::jose::base64url;
+use crate::jose::json::{self, Object};
+use crate::jose::public_key::PublicKey;
+use crate::jose::signing_key::SigningKey;
+
+/// A compact JWS whose header is strict JSON with `alg: ES256` and no `crit`, and whose
+/// signature is 64 bytes. The signature is not yet verified.
+pub(crate) struct Compact<'a> {
+    signing_input: &'a str,
+    payload_b64: &'a str,
+    header: Object,
+    signature: [u8; 64],
+}
+
+impl<'a> Compact<'a> {
+    /// Splits and decodes `text`. `alg` is checked here, before any cryptography runs.
+    pub(crate) fn parse(text: &'a str, max_depth: usize) -> Result<Self, JoseError> {
+        let mut parts = text.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JoseError::SegmentCount);
+        };
+        let header = json::parse_object(&base64url::decode(header_b64)?, max_depth)?;
+        match header.get("alg") {
+            None => return Err(JoseError::MissingHeader("alg")),
+            Some(Value::String(alg)) if alg == "ES256" => {}
+            Some(Value::String(_)) => return Err(JoseError::UnsupportedAlgorithm),
+            Some(_) => return Err(JoseError::InvalidHeader("alg")),
+        }
+        // RFC 7515 §4.1.11: a recipient that does not understand every extension listed in
+        // `crit` must reject the JWS. This implementation understands none (and an empty list
+        // is itself invalid), so any `crit` is refused. RFC 7797 `b64` only works with `crit`.
+        if header.contains_key("crit") {
+            return Err(JoseError::UnsupportedCritical);
+        }
+        if header.contains_key("b64") {
+            return Err(JoseError::InvalidHeader("b64"));
+        }
+        let signature = base64url::decode_array::<64>(signature_b64).map_err(|e| {
+            // Distinguish "wrong length" (e.g. DER) from "not base64url".
+            match base64url::decode(signature_b64) {
+                Ok(_) => JoseError::SignatureLength,
+                Err(_) => e,
+            }
+        })?;
+        let signing_input = &text[..header_b64.len() + 1 + payload_b64.len()];
+        Ok(Self {
+            signing_input,
+            payload_b64,
+            header,
+            signature,
+        })
+    }
+
+    pub(crate) fn header(&self) -> &Object {
+        &self.header
+    }
+
+    pub(crate) fn payload_b64(&self) -> &'a str {
+        self.payload_b64
+    }
+
+    /// Verifies the signature over `header.payload` with `key`.
+    pub(crate) fn verify(&self, key: &PublicKey) -> Result<(), JoseError> {
+        key.verify_es256(self.signing_input.as_bytes(), &self.signature)
+    }
+}
+
+/// Signs a compact JWS from the base64url-encoded header and the payload JSON.
+pub(crate) fn sign(header_b64: &str, payload_json: &[u8], key: &SigningKey) -> String {
+    let payload_b64 = base64url::encode(payload_json);
+    let mut out = String::with_capacity(header_b64.len() + payload_b64.len() + 88);
+    out.push_str(header_b64);
+    out.push('.');
+    out.push_str(&payload_b64);
+    let signature = key.sign_es256(out.as_bytes());
+    out.push('.');
+    out.push_str(&base64url::encode(&signature));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64url::encode(s.as_bytes())
+    }
+
+    fn signed(header: &str, key: &SigningKey) -> String {
+        sign(&b64(header), b"{}", key)
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let key = SigningKey::generate().unwrap();
+        let jws = signed(r#"{"alg":"ES256"}"#, &key);
+        let parsed = Compact::parse(&jws, 8).unwrap();
+        assert_eq!(parsed.verify(key.public_key()), Ok(()));
+        assert_eq!(key.public_key().verify_jws(&jws).unwrap(), b"{}");
+        let other = SigningKey::generate().unwrap();
+        assert_eq!(
+            parsed.verify(other.public_key()),
+            Err(JoseError::InvalidSignature)
+        );
+    }
+
+    #[test]
+    fn refuses_every_alg_but_es256_before_crypto() {
+        let key = SigningKey::generate().unwrap();
+        for alg in [
+            "none", "HS256", "RS256", "ES384", "es256", "ES256 ", "EdDSA", "",
+        ] {
+            let jws = signed(&format!(r#"{{"alg":"{alg}"}}"#), &key);
+            assert_eq!(
+                Compact::parse(&jws, 8).err(),
+                Some(JoseError::UnsupportedAlgorithm),
+                "{alg}"
+            );
+        }
+        let jws = signed(r#"{"typ":"JWT"}"#, &key);
+        assert_eq!(
+            Compact::parse(&jws, 8).err(),
+            Some(JoseError::MissingHeader("alg"))
+        );
+        let jws = signed(r#"{"alg":["ES256"]}"#, &key);
+        assert_eq!(
+            Compact::parse(&jws, 8).err(),
+            Some(JoseError::InvalidHeader("alg"))
+        );
+        // `alg: none` with an empty signature never reaches the signature step.
+        let none = format!("{}.{}.", b64(r#"{"alg":"none"}"#), b64("{}"));
+        assert_eq!(
+            Compact::parse(&none, 8).err(),
+            Some(JoseError::UnsupportedAlgorithm)
+        );
+    }
+
+    #[test]
+    fn refuses_crit_and_b64() {
+        let key = SigningKey::generate().unwrap();
+        for header in [
+            r#"{"alg":"ES256","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"ES256","crit":[]}"#,
+            r#"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+        ] {
+            let jws = signed(header, &key);
+            assert_eq!(
+                Compact::parse(&jws, 8).err(),
+                Some(JoseError::UnsupportedCritical)
+            );
+        }
+        let jws = signed(r#"{"alg":"ES256","b64":false}"#, &key);
+        assert_eq!(
+            Compact::parse(&jws, 8).err(),
+            Some(JoseError::InvalidHeader("b64"))
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_segment_counts() {
+        let key = SigningKey::generate().unwrap();
+        let jws = signed(r#"{"alg":"ES256"}"#, &key);
+        for text in [
+            String::new(),
+            "a".into(),
+            "a.b".into(),
+            format!("{jws}."),
+            format!("{jws}.x"),
+            format!("{jws}.{jws}"),
+        ] {
+            assert_eq!(
+                Compact::parse(&text, 8).err(),
+                Some(JoseError::SegmentCount)
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_der_and_short_signatures() {
+        let key = SigningKey::generate().unwrap();
+        let jws = signed(r#"{"alg":"ES256"}"#, &key);
+        let (input, sig) = jws.rsplit_once('.').unwrap();
+        let raw = base64url::decode(sig).unwrap();
+        // A DER encoding of the same (r, s).
+        let mut der = vec![0x30, 0x44, 0x02, 0x20];
+        der.extend_from_slice(&raw[..32]);
+        der.extend_from_slice(&[0x02, 0x20]);
+        der.extend_from_slice(&raw[32..]);
+        for bad in [
+            &der[..],
+            &raw[..63],
+            &[raw.as_slice(), &[0]].concat()[..],
+            &[][..],
+        ] {
+            let text = format!("{input}.{}", base64url::encode(bad));
+            assert_eq!(
+                Compact::parse(&text, 8).err(),
+                Some(JoseError::SignatureLength)
+            );
+        }
+        let padded = format!("{input}.{sig}=");
+        assert_eq!(Compact::parse(&padded, 8).err(), Some(JoseError::Base64));
+    }
+
+    #[test]
+    fn refuses_duplicate_header_members() {
+        let key = SigningKey::generate().unwrap();
+        let jws = signed(r#"{"alg":"ES256","alg":"ES256"}"#, &key);
+        assert_eq!(
+            Compact::parse(&jws, 8).err(),
+            Some(JoseError::DuplicateMember)
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! The `htu` rule (RFC 9449 §4.3 step 9): the proof's URL and the request's URL are compared
+//! after RFC 3986 §6.2.2 (syntax-based) and §6.2.3 (scheme-based) normalisation, ignoring query
+//! and fragment.
+//!
+//! Normalisation does exactly this and nothing more lenient:
+//! - scheme and host are case-folded; only `http` and `https` are accepted;
+//! - the default port (80 for http, 443 for https) and an empty port are dropped;
+//! - an empty path becomes `/`;
+//! - percent-encoded unreserved characters are decoded and the hex digits of the remaining
+//!   percent-encodings are upper-cased;
+//! - dot segments (`.`, `..`) are removed (RFC 3986 §5.2.4).
+//!
+//! Everything else stays significant: a trailing slash, an empty segment (`//`), an encoded
+//! `/` (`%2F`), the case of the path. URLs with user information, characters outside the
+//! RFC 3986 repertoire, or malformed percent-encodings are refused.
+
+/// Why a URL cannot take part in an `htu` comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InvalidUrl;
+
+/// The URL without its query and fragment, as a client puts it in `htu`.
+pub(crate) fn without_query_and_fragment(url: &str) -> &str {
+    url.find(['?', '#']).map_or(url, |end| &url[..end])
+}
+
+/// Normalises an absolute `http`/`https` URL for comparison; query and fragment are dropped.
+pub(crate) fn normalize(url: &str) -> Result<String, InvalidUrl> {
+    let url = without_query_and_fragment(url);
+    if !url.bytes().all(is_uri_char) {
+        return Err(InvalidUrl);
+    }
+    let (scheme, rest) = url.split_once(':').ok_or(InvalidUrl)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(InvalidUrl),
+    };
+    let rest = rest.strip_prefix("//").ok_or(InvalidUrl)?;
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    if authority.contains('@') {
+        return Err(InvalidUrl);
+    }
+    let (host, port) = split_host_port(authority)?;
+    let host = normalize_percent_encoding(host, true)?;
+
+    let mut out = String::with_capacity(url.len() + 1);
+    out.push_str(&scheme);
+    out.push_str("://");
+    out.push_str(&host);
+    if let Some(port) = port.filter(|p| *p != default_port) {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    let path = normalize_percent_encoding(path, false)?;
+    if path.is_empty() {
+        out.push('/');
+    } else {
+        remove_dot_segments(&path, &mut out);
+    }
+    Ok(out)
+}
+
+/// Characters allowed in an RFC 3986 URI: unreserved, reserved and `%`.
+fn is_uri_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+}
+
+/// Splits `host[:port]`; the port is `None` when absent or empty (RFC 3986 §6.2.3).
+fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), InvalidUrl> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']').ok_or(InvalidUrl)?;
+        let (host, after) = authority.split_at(end + 1);
+        match after {
+            "" => (host, None),
+            _ => (host, Some(after.strip_prefix(':').ok_or(InvalidUrl)?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let host_ok = if host.starts_with('[') {
+        host.len() > 2
+            && host[1..host.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b":.".contains(&b))
+    } else {
+        !host.is_empty() && !host.bytes().any(|b| b"[]:/?#@".contains(&b))
+    };
+    if !host_ok {
+        return Err(InvalidUrl);
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(digits) if digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(digits.parse::<u16>().map_err(|_| InvalidUrl)?)
+        }
+        Some(_) => return Err(InvalidUrl),
+    };
+    Ok((host, port))
+}
+
+/// Decodes percent-encoded unreserved characters and upper-cases the hex digits of the rest
+/// (RFC 3986 §6.2.2.2); with `fold_case`, also lower-cases letters (for the host, §6.2.2.1).
+fn normalize_percent_encoding(input: &str, fold_case: bool) -> Result<String, InvalidUrl> {
+    let bytes = input.as_bytes();
+    let mut out = String::with_capacity(input.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or(InvalidUrl)?;
+            let value = (hex_value(hex[0])? << 4) | hex_value(hex[1])?;
+            if value.is_ascii_alphanumeric() || b"-._~".contains(&value) {
+                let c = char::from(value);
+                out.push(if fold_case { c.to_ascii_lowercase() } else { c });
+            } else {
+                out.push('%');
+                out.push(char::from(hex[0].to_ascii_uppercase()));
+                out.push(char::from(hex[1].to_ascii_uppercase()));
+            }
+            i += 3;
+        } else {
+            let c = char::from(b);
+            out.push(if fold_case { c.to_ascii_lowercase() } else { c });
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn hex_value(b: u8) -> Result<u8, InvalidUrl> {
+    match b {
+        b'0'..=b'9' => Ok(b - b'0'),
+        b'a'..=b'f' => Ok(b - b'a' + 10),
+        b'A'..=b'F' => Ok(b - b'A' + 10),
+        _ => Err(InvalidUrl),
+    }
+}
+
+/// RFC 3986 §5.2.4 for an absolute path (starting with `/`), appended to `out`.
+fn remove_dot_segments(path: &str, out: &mut String) {
+    let base = out.len();
+    let mut input = path;
+    while !input.is_empty() {
+        if let Some(rest) = input.strip_prefix("../") {
+            input = rest;
+        } else if let Some(rest) = input.strip_prefix("./") {
+            input = rest;
+        } else if input.starts_with("/./") {
+            input = &input[2..];
+        } else if input == "/." {
+            input = "/";
+        } else if input.starts_with("/../") || input == "/.." {
+            input = if input == "/.." { "/" } else { &input[3..] };
+            let last = out[base..].rfind('/').map_or(base, |i| base + i);
+            out.truncate(last);
+        } else if input == "." || input == ".." {
+            input = "";
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            out.push_str(&input[..end]);
+            input = &input[end..];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) -> bool {
+        normalize(a).unwrap() == normalize(b).unwrap()
+    }
+
+    #[test]
+    fn equal_after_normalisation() {
+        let pairs = [
+            (
+                "https://server.example.com/token",
+                "https://server.example.com/token",
+            ),
+            (
+                "HTTPS://Server.Example.COM/token",
+                "https://server.example.com/token",
+            ),
+            (
+                "https://server.example.com:443/token",
+                "https://server.example.com/token",
+            ),
+            (
+                "http://server.example.com:80/token",
+                "http://server.example.com/token",
+            ),
+            (
+                "https://server.example.com:/token",
+                "https://server.example.com/token",
+            ),
+            ("https://server.example.com", "https://server.example.com/"),
+            (
+                "https://server.example.com:443",
+                "https://server.example.com/",
+            ),
+            ("https://a.example/%7Euser/%61", "https://a.example/~user/a"),
+            ("https://a.example/x%2fy", "https://a.example/x%2Fy"),
+            ("https://a.example/x%3a", "https://a.example/x%3A"),
+            ("https://a.example/a/./b/../c", "https://a.example/a/c"),
+            ("https://a.example/a/b/..", "https://a.example/a/"),
+            ("https://a.example/../../a", "https://a.example/a"),
+            ("https://a.example/a/%2E%2E/b", "https://a.example/b"),
+            ("https://a.example/token?x=1", "https://a.example/token"),
+            ("https://a.example/token#frag", "https://a.example/token"),
+            (
+                "https://a.example/token?x=1#f",
+                "https://a.example/token?y=2",
+            ),
+            ("https://%61.example/", "https://a.example/"),
+            ("https://[::1]:443/x", "https://[::1]/x"),
+            ("https://[ABCD::1]/x", "https://[abcd::1]/x"),
+            ("https://a.example:08443/x", "https://a.example:8443/x"),
+        ];
+        for (a, b) in pairs {
+            assert!(same(a, b), "{a} should equal {b}");
+        }
+    }
+
+    #[test]
+    fn different_after_normalisation() {
+        let pairs = [
+            ("https://a.example/token", "https://a.example/token/"),
+            ("https://a.example/a//b", "https://a.example/a/b"),
+            ("https://a.example/a%2Fb", "https://a.example/a/b"),
+            ("https://a.example/Token", "https://a.example/token"),
+            ("https://a.example/token", "http://a.example/token"),
+            ("https://a.example:8443/token", "https://a.example/token"),
+            ("http://a.example:443/token", "https://a.example/token"),
+            ("https://a.example/token", "https://b.example/token"),
+            ("https://a.example/token", "https://a.example.evil/token"),
+            ("https://a.example/%41", "https://a.example/%61"),
+            ("https://a.example/a%20b", "https://a.example/a+b"),
+        ];
+        for (a, b) in pairs {
+            assert!(!same(a, b), "{a} should differ from {b}");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_urls() {
+        for url in [
+            "",
+            "/token",
+            "server.example.com/token",
+            "ftp://a.example/x",
+            "https:/a.example/x",
+            "https://user@a.example/x",
+            "https://user:pw@a.example/x",
+            "https:///x",
+            "https://a.example:99999/x",
+            "https://a.example:443x/x",
+            "https://a.example:-1/x",
+            "https://a.example/a b",
+            "https://a.example/ä",
+            "https://a.example/%zz",
+            "https://a.example/%4",
+            "https://a.example/x\n",
+            "https://[::1/x",
+            "https://[::1]x/",
+            "https://[zz]/",
+            "https://a.exa\"mple/",
+        ] {
+            assert_eq!(normalize(url), Err(InvalidUrl), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn query_and_fragment_stripped_for_htu() {
+        assert_eq!(without_query_and_fragment("https://a/x?y#z"), "https://a/x");
+        assert_eq!(without_query_and_fragment("https://a/x#z?y"), "https://a/x");
+        assert_eq!(without_query_and_fragment("https://a/x"), "https://a/x");
+    }
+
+    #[test]
+    fn dot_segment_removal_matches_rfc3986_examples() {
+        // RFC 3986 §5.2.4 examples.
+        let mut out = String::new();
+        remove_dot_segments("/a/b/c/./../../g", &mut out);
+        assert_eq!(out, "/a/g");
+        let mut out = String::new();
+        remove_dot_segments("/mid/content=5/../6", &mut out);
+        assert_eq!(out, "/mid/6");
+    }
+}

@@ -1,0 +1,259 @@
+//! Replay protection (RFC 9449 §11.1): each (`jkt`, `jti`) is accepted once within the window.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+use crate::jose::thumbprint::Thumbprint;
+use crate::time::UnixTime;
+
+/// The fixed-size key a proof is remembered under: SHA-256 over the proof key's thumbprint and
+/// the `jti`. The attacker-chosen `jti` itself is never stored, and two keys cannot collide by
+/// reusing each other's `jti`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplayKey([u8; 32]);
+
+impl ReplayKey {
+    /// The key for a proof by `jkt` with identifier `jti`.
+    pub fn new(jkt: &Thumbprint, jti: &str) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(b"keybound replay v1\0");
+        hasher.update(jkt.as_bytes());
+        hasher.update(jti.as_bytes());
+        Self(hasher.finalize().into())
+    }
+
+    /// The 32 key bytes (for stores that persist them, e.g. as a hex or base64 name).
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for ReplayKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ReplayKey({})", crate::jose::base64url::encode(&self.0))
+    }
+}
+
+/// Whether [`ReplayStore::insert_if_absent`] recorded the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insertion {
+    /// First sighting: the key is now recorded until its expiry.
+    Inserted,
+    /// The key is already recorded and not expired: a replay.
+    AlreadyPresent,
+}
+
+/// Where accepted proofs are remembered. Implementations must make
+/// [`insert_if_absent`](ReplayStore::insert_if_absent) atomic: of any number of concurrent
+/// calls with the same key, exactly one sees [`Insertion::Inserted`].
+///
+/// A store that cannot record a key must return an error, never `Inserted`: the verifier then
+/// refuses the proof (fail closed).
+pub trait ReplayStore: Send + Sync {
+    /// Records `key` until `expires_at` (inclusive) unless it is already recorded and
+    /// `now <= its expiry`.
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError>;
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for Arc<T> {
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        (**self).insert_if_absent(key, expires_at, now)
+    }
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for &T {
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        (**self).insert_if_absent(key, expires_at, now)
+    }
+}
+
+const SHARDS: usize = 16;
+
+/// The default capacity of [`MemoryReplayStore`]: 262 144 live proofs, about 30 MiB. With the
+/// default 65 s retention that sustains about 4 000 proofs per second.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 18;
+
+#[derive(Default)]
+struct Shard {
+    /// Key → expiry (seconds).
+    live: HashMap<ReplayKey, u64>,
+    /// Expiries in ascending order, to evict without scanning.
+    by_expiry: BinaryHeap<Reverse<(u64, ReplayKey)>>,
+}
+
+impl Shard {
+    fn evict_expired(&mut self, now: u64) {
+        while let Some(Reverse((expiry, key))) = self.by_expiry.peek().copied() {
+            if expiry >= now {
+                break;
+            }
+            self.by_expiry.pop();
+            if self.live.get(&key) == Some(&expiry) {
+                self.live.remove(&key);
+            }
+        }
+    }
+}
+
+/// An in-memory [`ReplayStore`] for a single process: 16 shards, each behind its own lock,
+/// bounded by a total capacity. Expired entries are evicted in expiry order. When a shard is
+/// full of live entries the store fails closed with [`StoreError::Full`] instead of forgetting
+/// a proof that could still be replayed.
+pub struct MemoryReplayStore {
+    shards: Box<[Mutex<Shard>]>,
+    shard_capacity: usize,
+}
+
+impl MemoryReplayStore {
+    /// A store holding at most `capacity` live proofs (rounded up to a multiple of 16).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shard_capacity: capacity.div_ceil(SHARDS).max(1),
+        }
+    }
+
+    /// The number of recorded entries, expired ones not yet evicted included.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).live.len())
+            .sum()
+    }
+
+    /// Whether no entry is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for MemoryReplayStore {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_REPLAY_CAPACITY)
+    }
+}
+
+impl core::fmt::Debug for MemoryReplayStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryReplayStore")
+            .field("capacity", &(self.shard_capacity * SHARDS))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReplayStore for MemoryReplayStore {
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        let index = usize::from(key.0[0]) % SHARDS;
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // accepts a replay, so a poisoned lock is recovered.
+        let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
+        shard.evict_expired(now.as_secs());
+        if let Some(&expiry) = shard.live.get(key) {
+            if expiry >= now.as_secs() {
+                return Ok(Insertion::AlreadyPresent);
+            }
+        }
+        if shard.live.len() >= self.shard_capacity {
+            return Err(StoreError::Full);
+        }
+        let expiry = expires_at.as_secs();
+        shard.live.insert(*key, expiry);
+        shard.by_expiry.push(Reverse((expiry, *key)));
+        Ok(Insertion::Inserted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u32) -> ReplayKey {
+        ReplayKey::new(&Thumbprint::from_bytes([7; 32]), &n.to_string())
+    }
+
+    fn t(secs: u64) -> UnixTime {
+        UnixTime::from_secs(secs)
+    }
+
+    #[test]
+    fn second_insert_is_a_replay_until_expiry() {
+        let store = MemoryReplayStore::default();
+        assert_eq!(
+            store.insert_if_absent(&key(1), t(100), t(10)),
+            Ok(Insertion::Inserted)
+        );
+        assert_eq!(
+            store.insert_if_absent(&key(1), t(100), t(50)),
+            Ok(Insertion::AlreadyPresent)
+        );
+        assert_eq!(
+            store.insert_if_absent(&key(1), t(200), t(100)),
+            Ok(Insertion::AlreadyPresent)
+        );
+        assert_eq!(
+            store.insert_if_absent(&key(1), t(200), t(101)),
+            Ok(Insertion::Inserted)
+        );
+    }
+
+    #[test]
+    fn key_binds_thumbprint_and_jti() {
+        let a = ReplayKey::new(&Thumbprint::from_bytes([1; 32]), "x");
+        let b = ReplayKey::new(&Thumbprint::from_bytes([2; 32]), "x");
+        assert_ne!(a, b);
+        assert_ne!(a, ReplayKey::new(&Thumbprint::from_bytes([1; 32]), "y"));
+    }
+
+    #[test]
+    fn full_store_fails_closed_then_recovers_as_entries_expire() {
+        let store = MemoryReplayStore::with_capacity(SHARDS * 2);
+        let mut inserted = 0;
+        let mut full = 0;
+        for n in 0..1000 {
+            match store.insert_if_absent(&key(n), t(100), t(10)) {
+                Ok(Insertion::Inserted) => inserted += 1,
+                Err(StoreError::Full) => full += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(inserted, SHARDS * 2);
+        assert_eq!(full, 1000 - SHARDS * 2);
+        // Every recorded key is still refused as a replay while live, never forgotten.
+        let replays = (0..1000)
+            .filter(|n| {
+                store.insert_if_absent(&key(*n), t(100), t(20)) == Ok(Insertion::AlreadyPresent)
+            })
+            .count();
+        assert_eq!(replays, SHARDS * 2);
+        // Once the entries expire, new keys are accepted again.
+        assert_eq!(
+            store.insert_if_absent(&key(5000), t(300), t(101)),
+            Ok(Insertion::Inserted)
+        );
+        assert!(store.len() <= SHARDS * 2);
+    }
+}

@@ -1,0 +1,348 @@
+//! The server side: every check of RFC 9449 §4.3, replay registration included.
+
+use serde_json::Value;
+
+use crate::error::{Error, JoseError, NonceProblem, ProofError};
+use crate::jose::json::{self, Object};
+use crate::jose::public_key::PublicKey;
+use crate::jose::thumbprint::Thumbprint;
+use crate::jose::{base64url, jws};
+use crate::proof::htu;
+use crate::proof::nonce::NonceEngine;
+use crate::proof::options::ProofOptions;
+use crate::proof::replay::{Insertion, MemoryReplayStore, ReplayKey, ReplayStore};
+use crate::proof::request::ProofRequest;
+use crate::time::{Clock, UnixTime};
+
+/// Verifies DPoP proofs (RFC 9449 §4.3) and remembers accepted ones so none is accepted twice.
+///
+/// ```
+/// use keybound::{ProofRequest, ProofSigner, ProofVerifier, SigningKey, UnixTime};
+///
+/// let signer = ProofSigner::new(SigningKey::generate()?);
+/// let now = UnixTime::now();
+/// let proof = signer.proof("POST", "https://as.example.com/token").sign(now)?;
+///
+/// let verifier = ProofVerifier::new();
+/// let headers = [proof.as_str()]; // every DPoP header value the request carried
+/// let request = ProofRequest::new("POST", "https://as.example.com/token", &headers);
+/// let verified = verifier.verify(&request, now)?;
+/// assert_eq!(verified.thumbprint(), signer.thumbprint());
+///
+/// // The same proof a second time is a replay.
+/// assert!(verifier.verify(&request, now).is_err());
+/// # Ok::<(), keybound::Error>(())
+/// ```
+pub struct ProofVerifier<S = MemoryReplayStore> {
+    options: ProofOptions,
+    replay: S,
+    nonces: Option<NonceEngine>,
+}
+
+impl ProofVerifier<MemoryReplayStore> {
+    /// A verifier with [`ProofOptions::default`], an in-memory replay store of the default
+    /// capacity, and no nonce requirement.
+    pub fn new() -> Self {
+        Self::with_replay_store(MemoryReplayStore::default())
+    }
+}
+
+impl Default for ProofVerifier<MemoryReplayStore> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: ReplayStore> ProofVerifier<S> {
+    /// A verifier that remembers accepted proofs in `replay` (share one store among all the
+    /// verifiers, and all the servers, that accept proofs for the same URLs).
+    pub fn with_replay_store(replay: S) -> Self {
+        Self {
+            options: ProofOptions::new(),
+            replay,
+            nonces: None,
+        }
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: ProofOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Requires a server nonce from `engine` in every proof (RFC 9449 §8, §11.3).
+    pub fn with_nonces(mut self, engine: NonceEngine) -> Self {
+        self.nonces = Some(engine);
+        self
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ProofOptions {
+        &self.options
+    }
+
+    /// The nonce engine, if nonces are required (to rotate its secret).
+    pub fn nonce_engine(&self) -> Option<&NonceEngine> {
+        self.nonces.as_ref()
+    }
+
+    /// A fresh nonce to send in `DPoP-Nonce`, if nonces are required.
+    pub fn issue_nonce(&self, now: UnixTime) -> Option<String> {
+        self.nonces.as_ref().map(|engine| engine.issue(now))
+    }
+
+    /// [`verify`](Self::verify) at the time `clock` reads.
+    pub fn verify_with_clock(
+        &self,
+        request: &ProofRequest<'_>,
+        clock: &dyn Clock,
+    ) -> Result<VerifiedProof, Error> {
+        self.verify(request, clock.now())
+    }
+
+    /// Runs every check of RFC 9449 §4.3 on the request's proof, then records it in the replay
+    /// store. Only a proof that passed every check, and was not seen before, comes back.
+    pub fn verify(
+        &self,
+        request: &ProofRequest<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error> {
+        let checked = self.check(request, now)?;
+        let key = ReplayKey::new(&checked.thumbprint, &checked.jti);
+        let expires = UnixTime::from_secs(self.options.replay_expiry(checked.iat.as_secs()));
+        match self.replay.insert_if_absent(&key, expires, now)? {
+            Insertion::Inserted => Ok(checked),
+            Insertion::AlreadyPresent => Err(ProofError::Replayed.into()),
+        }
+    }
+
+    /// Every check but replay registration (kept private so no caller can skip it).
+    fn check(&self, request: &ProofRequest<'_>, now: UnixTime) -> Result<VerifiedProof, Error> {
+        let opts = &self.options;
+        // Step 1: exactly one DPoP header. A comma means several values folded into one line
+        // (RFC 9110 §5.3); a compact JWS never contains one.
+        let proof = match request.dpop_headers {
+            [] => return Err(ProofError::MissingHeader.into()),
+            [one] => one.trim_matches([' ', '\t']),
+            _ => return Err(ProofError::MultipleHeaders.into()),
+        };
+        if proof.is_empty() {
+            return Err(ProofError::MissingHeader.into());
+        }
+        if proof.contains(',') {
+            return Err(ProofError::MultipleHeaders.into());
+        }
+        if proof.len() > opts.max_proof_len {
+            return Err(ProofError::TooLarge.into());
+        }
+
+        // Steps 2 and 5: a well-formed compact JWS whose `alg` is ES256 (checked before crypto).
+        let jws = jws::Compact::parse(proof, opts.max_json_depth).map_err(ProofError::Jose)?;
+        let header = jws.header();
+
+        // Step 4: typ.
+        match header.get("typ") {
+            None => return Err(ProofError::Jose(JoseError::MissingHeader("typ")).into()),
+            Some(Value::String(typ)) if is_dpop_type(typ) => {}
+            Some(_) => return Err(ProofError::WrongType.into()),
+        }
+
+        // Step 7 (and the key for step 6): a public EC P-256 key, no private part.
+        let key = match header.get("jwk") {
+            None => return Err(ProofError::Jose(JoseError::MissingHeader("jwk")).into()),
+            Some(Value::Object(jwk)) => {
+                PublicKey::from_jwk_object(jwk).map_err(ProofError::InvalidKey)?
+            }
+            Some(_) => return Err(ProofError::Jose(JoseError::InvalidHeader("jwk")).into()),
+        };
+
+        // Step 3: the claims.
+        let payload = base64url::decode(jws.payload_b64()).map_err(ProofError::Jose)?;
+        let claims = json::parse_object(&payload, opts.max_json_depth).map_err(ProofError::Jose)?;
+        let jti = required_str(&claims, "jti")?;
+        if jti.is_empty() {
+            return Err(ProofError::InvalidClaim("jti").into());
+        }
+        if jti.len() > opts.max_jti_len {
+            return Err(ProofError::JtiTooLong.into());
+        }
+        let htm = required_str(&claims, "htm")?;
+        let htu_claim = required_str(&claims, "htu")?;
+        let iat = numeric_date(&claims, "iat")?;
+
+        // Step 8: htm, case-sensitive.
+        if htm != request.method {
+            return Err(ProofError::MethodMismatch.into());
+        }
+
+        // Step 9: htu, after RFC 3986 normalisation of both sides.
+        let claimed = htu::normalize(htu_claim).map_err(|_| ProofError::InvalidClaim("htu"))?;
+        let expected = htu::normalize(request.url).map_err(|_| ProofError::UrlMismatch)?;
+        if claimed != expected {
+            return Err(ProofError::UrlMismatch.into());
+        }
+
+        // Step 11: iat within [now - max_age - leeway, now + leeway].
+        let earliest = now
+            .as_secs()
+            .saturating_sub(opts.max_age_secs.saturating_add(opts.leeway_secs));
+        if iat < earliest {
+            return Err(ProofError::TooOld {
+                iat,
+                now: now.as_secs(),
+            }
+            .into());
+        }
+        if iat > now.as_secs().saturating_add(opts.leeway_secs) {
+            return Err(ProofError::FromTheFuture {
+                iat,
+                now: now.as_secs(),
+            }
+            .into());
+        }
+
+        // Step 12: ath binds the proof to the presented access token.
+        match (request.access_token, optional_str(&claims, "ath")?) {
+            (Some(hash), Some(ath)) => {
+                let ath =
+                    base64url::decode_array::<32>(ath).map_err(|_| ProofError::AthMismatch)?;
+                if &ath != hash.as_bytes() {
+                    return Err(ProofError::AthMismatch.into());
+                }
+            }
+            (Some(_), None) => return Err(ProofError::MissingAth.into()),
+            (None, Some(_)) => return Err(ProofError::UnexpectedAth.into()),
+            (None, None) => {}
+        }
+
+        // Step 10: the server's nonce, when the server requires one.
+        let mut fresh_nonce = None;
+        if let Some(engine) = &self.nonces {
+            let current = match optional_str(&claims, "nonce")? {
+                None => Err(NonceProblem::Missing),
+                Some(nonce) => engine.check(nonce, now),
+            };
+            match current {
+                Ok(true) => {}
+                Ok(false) => fresh_nonce = Some(engine.issue(now)),
+                Err(problem) => {
+                    return Err(Error::UseDpopNonce {
+                        problem,
+                        nonce: engine.issue(now),
+                    })
+                }
+            }
+        }
+
+        // Step 6: the signature, by the embedded key. Last of the stateless checks: the
+        // cheap checks above refuse most junk before any elliptic-curve arithmetic.
+        jws.verify(&key).map_err(ProofError::Jose)?;
+
+        Ok(VerifiedProof {
+            thumbprint: key.thumbprint(),
+            public_key: key,
+            jti: jti.to_owned(),
+            iat: UnixTime::from_secs(iat),
+            htm: htm.to_owned(),
+            htu: htu_claim.to_owned(),
+            fresh_nonce,
+        })
+    }
+}
+
+impl<S> core::fmt::Debug for ProofVerifier<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProofVerifier")
+            .field("options", &self.options)
+            .field("nonces", &self.nonces)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `typ` per RFC 9449 §4.2; media types are case-insensitive and may omit `application/`
+/// (RFC 7515 §4.1.9).
+fn is_dpop_type(typ: &str) -> bool {
+    let bare = match (typ.get(..12), typ.get(12..)) {
+        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case("dpop+jwt")
+}
+
+fn optional_str<'a>(claims: &'a Object, name: &'static str) -> Result<Option<&'a str>, ProofError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ProofError::InvalidClaim(name)),
+    }
+}
+
+fn required_str<'a>(claims: &'a Object, name: &'static str) -> Result<&'a str, ProofError> {
+    optional_str(claims, name)?.ok_or(ProofError::MissingClaim(name))
+}
+
+/// A JWT `NumericDate` (RFC 7519 §2) as whole seconds; fractions are truncated, negative or
+/// absurd values refused.
+pub(crate) fn numeric_date(claims: &Object, name: &'static str) -> Result<u64, ProofError> {
+    let value = claims.get(name).ok_or(ProofError::MissingClaim(name))?;
+    let number = value.as_number().ok_or(ProofError::InvalidClaim(name))?;
+    if let Some(secs) = number.as_u64() {
+        return Ok(secs);
+    }
+    match number.as_f64() {
+        Some(f) if f.is_finite() && (0.0..1.0e15).contains(&f) => Ok(f as u64),
+        _ => Err(ProofError::InvalidClaim(name)),
+    }
+}
+
+/// A proof that passed every check of RFC 9449 §4.3 and was recorded as used. Only
+/// [`ProofVerifier::verify`] makes one.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct VerifiedProof {
+    public_key: PublicKey,
+    thumbprint: Thumbprint,
+    jti: String,
+    iat: UnixTime,
+    htm: String,
+    htu: String,
+    fresh_nonce: Option<String>,
+}
+
+impl VerifiedProof {
+    /// The proof key's RFC 7638 thumbprint: compare with `cnf.jkt`, or bind a new token to it.
+    pub fn thumbprint(&self) -> Thumbprint {
+        self.thumbprint
+    }
+
+    /// The proof's public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public_key
+    }
+
+    /// The proof's `jti`.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// The proof's `iat`.
+    pub fn issued_at(&self) -> UnixTime {
+        self.iat
+    }
+
+    /// The proof's `htm`.
+    pub fn htm(&self) -> &str {
+        &self.htm
+    }
+
+    /// The proof's `htu`, as the client wrote it.
+    pub fn htu(&self) -> &str {
+        &self.htu
+    }
+
+    /// A new nonce to send in `DPoP-Nonce` with the successful response, when the proof's
+    /// nonce is still accepted but no longer current (RFC 9449 §8.2).
+    pub fn fresh_nonce(&self) -> Option<&str> {
+        self.fresh_nonce.as_deref()
+    }
+}
