@@ -32,6 +32,9 @@ pub enum ErrorCode {
     UseDpopNonce,
     /// `insufficient_scope` (RFC 6750 §3.1): the token lacks a scope the resource needs.
     InsufficientScope,
+    /// `invalid_grant` (RFC 6749 §5.2): the refresh token is unknown, expired, reused or bound
+    /// to another key.
+    InvalidGrant,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): a store the check depends on is out of
     /// service; the request was refused, never waved through.
     TemporarilyUnavailable,
@@ -46,6 +49,7 @@ impl ErrorCode {
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidGrant => "invalid_grant",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -71,6 +75,19 @@ pub enum Error {
         /// A fresh nonce for the client to use (server-generated, safe to send).
         nonce: String,
     },
+    /// The access token fails a check (RFC 9068 §4, RFC 9449 §6, §7): `invalid_token`.
+    InvalidToken(TokenError),
+    /// The request is malformed: several `Authorization` headers, or one that is not
+    /// `<scheme> <token68>` (RFC 6750 §3.1): `invalid_request`, HTTP 400.
+    InvalidRequest(RequestError),
+    /// The request carries no credentials this server understands: HTTP 401 with a challenge
+    /// and no `error` (RFC 6750 §3).
+    NoCredentials,
+    /// The token is valid but lacks a scope the resource requires: `insufficient_scope`,
+    /// HTTP 403 (RFC 6750 §3.1).
+    InsufficientScope,
+    /// A refresh token cannot be redeemed: `invalid_grant` (RFC 6749 §5.2).
+    InvalidGrant(GrantError),
     /// A key could not be imported or used (JWK syntax, curve, point, private part).
     Key(KeyError),
     /// A state store (replay, revocation) could not answer; the request is refused.
@@ -91,6 +108,11 @@ impl Error {
             }
             Self::InvalidProof(_) => Some(ErrorCode::InvalidDpopProof),
             Self::UseDpopNonce { .. } => Some(ErrorCode::UseDpopNonce),
+            Self::InvalidToken(_) => Some(ErrorCode::InvalidToken),
+            Self::InvalidRequest(_) => Some(ErrorCode::InvalidRequest),
+            Self::NoCredentials => None,
+            Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
+            Self::InvalidGrant(_) => Some(ErrorCode::InvalidGrant),
             Self::Store(_) => Some(ErrorCode::TemporarilyUnavailable),
             Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness => None,
         }
@@ -98,6 +120,9 @@ impl Error {
 
     /// The HTTP status this failure answers with at `endpoint`.
     pub fn status(&self, endpoint: Endpoint) -> u16 {
+        if *self == Self::NoCredentials {
+            return 401;
+        }
         match self.code(endpoint) {
             Some(ErrorCode::InvalidRequest) => 400,
             Some(ErrorCode::InsufficientScope) => 403,
@@ -115,6 +140,11 @@ impl Error {
         match self {
             Self::InvalidProof(e) => e.description(),
             Self::UseDpopNonce { problem, .. } => problem.description(),
+            Self::InvalidToken(e) => e.description(),
+            Self::InvalidRequest(e) => e.description(),
+            Self::NoCredentials => "authentication required",
+            Self::InsufficientScope => "insufficient scope",
+            Self::InvalidGrant(e) => e.description(),
             Self::Key(e) => e.description(),
             Self::Store(e) => e.description(),
             Self::InvalidArgument(_) => "invalid argument",
@@ -127,6 +157,11 @@ impl Error {
         match self {
             Self::InvalidProof(e) => e.reason(),
             Self::UseDpopNonce { problem, .. } => problem.reason(),
+            Self::InvalidToken(e) => e.reason(),
+            Self::InvalidRequest(e) => e.reason(),
+            Self::NoCredentials => "no_credentials",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidGrant(e) => e.reason(),
             Self::Key(e) => e.reason(),
             Self::Store(e) => e.reason(),
             Self::InvalidArgument(_) => "invalid_argument",
@@ -148,6 +183,11 @@ impl fmt::Display for Error {
         match self {
             Self::InvalidProof(e) => write!(f, "invalid DPoP proof: {e}"),
             Self::UseDpopNonce { problem, .. } => write!(f, "DPoP nonce required: {problem}"),
+            Self::InvalidToken(e) => write!(f, "invalid access token: {e}"),
+            Self::InvalidRequest(e) => write!(f, "invalid request: {e}"),
+            Self::NoCredentials => f.write_str("no credentials"),
+            Self::InsufficientScope => f.write_str("insufficient scope"),
+            Self::InvalidGrant(e) => write!(f, "invalid grant: {e}"),
             Self::Key(e) => write!(f, "unusable key: {e}"),
             Self::Store(e) => write!(f, "store failure: {e}"),
             Self::InvalidArgument(name) => write!(f, "invalid argument: {name}"),
@@ -161,6 +201,24 @@ impl std::error::Error for Error {}
 impl From<ProofError> for Error {
     fn from(e: ProofError) -> Self {
         Self::InvalidProof(e)
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(e: TokenError) -> Self {
+        Self::InvalidToken(e)
+    }
+}
+
+impl From<RequestError> for Error {
+    fn from(e: RequestError) -> Self {
+        Self::InvalidRequest(e)
+    }
+}
+
+impl From<GrantError> for Error {
+    fn from(e: GrantError) -> Self {
+        Self::InvalidGrant(e)
     }
 }
 
@@ -305,6 +363,9 @@ pub enum ProofError {
     UnexpectedAth,
     /// This proof (`jkt`, `jti`) was already accepted within its window (RFC 9449 §11.1).
     Replayed,
+    /// The proof is signed by another key than the one the authorization request committed to
+    /// with `dpop_jkt` (RFC 9449 §10, §10.1).
+    UnexpectedKey,
 }
 
 impl ProofError {
@@ -329,6 +390,7 @@ impl ProofError {
             Self::AthMismatch => "ath_mismatch",
             Self::UnexpectedAth => "unexpected_ath",
             Self::Replayed => "replayed",
+            Self::UnexpectedKey => "dpop_jkt_mismatch",
         }
     }
 
@@ -353,6 +415,7 @@ impl ProofError {
             Self::AthMismatch => "ath mismatch",
             Self::UnexpectedAth => "unexpected ath",
             Self::Replayed => "DPoP proof replayed",
+            Self::UnexpectedKey => "proof key does not match dpop_jkt",
         }
     }
 }
@@ -439,6 +502,8 @@ pub enum KeyError {
     WrongAlgorithm,
     /// `use` is present and is not `sig`, or `key_ops` does not allow the operation.
     WrongUse,
+    /// A key set names the same `kid` twice (ambiguous, refused).
+    DuplicateKid,
 }
 
 impl KeyError {
@@ -456,6 +521,7 @@ impl KeyError {
             Self::InvalidPrivateKey => "invalid_private_key",
             Self::WrongAlgorithm => "wrong_jwk_alg",
             Self::WrongUse => "wrong_jwk_use",
+            Self::DuplicateKid => "duplicate_kid",
         }
     }
 
@@ -473,6 +539,7 @@ impl KeyError {
             Self::InvalidPrivateKey => "invalid private key",
             Self::WrongAlgorithm => "key alg is not ES256",
             Self::WrongUse => "key not for signatures",
+            Self::DuplicateKid => "duplicate kid in key set",
         }
     }
 }
@@ -488,6 +555,197 @@ impl fmt::Display for KeyError {
 }
 
 impl std::error::Error for KeyError {}
+
+/// An access token that fails a check (RFC 9068 §4, RFC 9449 §6, §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token exceeds the configured size limit; nothing was decoded.
+    TooLarge,
+    /// Not a well-formed compact JWS, bad `alg`, `crit` or signature.
+    Jose(JoseError),
+    /// `typ` is not `at+jwt` or `application/at+jwt` (RFC 9068 §4 step 1).
+    WrongType,
+    /// The header has no `kid` naming the signing key.
+    MissingKeyId,
+    /// `kid` names no key in the issuer's key set (unknown, or removed after rotation).
+    UnknownKey,
+    /// A required claim is absent; the name is the claim's.
+    MissingClaim(&'static str),
+    /// A claim has the wrong type; the name is the claim's.
+    InvalidClaim(&'static str),
+    /// `iss` is not the expected issuer.
+    WrongIssuer,
+    /// `aud` does not name this resource server.
+    WrongAudience,
+    /// `exp` has passed (beyond the leeway).
+    Expired {
+        /// The token's `exp`.
+        exp: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// `nbf` or `iat` lies in the future (beyond the leeway).
+    NotYetValid {
+        /// The token's `nbf` (or `iat`).
+        nbf: u64,
+        /// The verifier's time.
+        now: u64,
+    },
+    /// The token was revoked (by `jti`, by key or by subject).
+    Revoked,
+    /// Presented with the `DPoP` scheme but not bound to a key (no `cnf.jkt`).
+    NotBound,
+    /// `cnf.jkt` is not the thumbprint of the proof's key: the presenter does not hold the
+    /// key the token is bound to (RFC 9449 §7.1).
+    KeyMismatch,
+    /// A DPoP-bound token presented with the `Bearer` scheme (downgrade, RFC 9449 §7.2).
+    BoundTokenAsBearer,
+    /// Presented with the `Bearer` scheme where only DPoP is accepted.
+    BearerNotAccepted,
+}
+
+impl TokenError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::TooLarge => "token_too_large",
+            Self::Jose(e) => e.reason(),
+            Self::WrongType => "wrong_token_typ",
+            Self::MissingKeyId => "missing_kid",
+            Self::UnknownKey => "unknown_kid",
+            Self::MissingClaim(_) => "missing_token_claim",
+            Self::InvalidClaim(_) => "invalid_token_claim",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::Expired { .. } => "token_expired",
+            Self::NotYetValid { .. } => "token_not_yet_valid",
+            Self::Revoked => "token_revoked",
+            Self::NotBound => "token_not_bound",
+            Self::KeyMismatch => "key_binding_mismatch",
+            Self::BoundTokenAsBearer => "bound_token_as_bearer",
+            Self::BearerNotAccepted => "bearer_not_accepted",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::TooLarge => "access token too large",
+            Self::Jose(_) => "malformed or badly signed access token",
+            Self::WrongType => "not an at+jwt access token",
+            Self::MissingKeyId => "access token has no kid",
+            Self::UnknownKey => "access token signed by an unknown key",
+            Self::MissingClaim(_) => "access token lacks a required claim",
+            Self::InvalidClaim(_) => "access token has an invalid claim",
+            Self::WrongIssuer => "access token from another issuer",
+            Self::WrongAudience => "access token for another audience",
+            Self::Expired { .. } => "access token expired",
+            Self::NotYetValid { .. } => "access token not yet valid",
+            Self::Revoked => "access token revoked",
+            Self::NotBound => "access token is not DPoP-bound",
+            Self::KeyMismatch => "invalid DPoP key binding",
+            Self::BoundTokenAsBearer => "DPoP-bound token presented as bearer",
+            Self::BearerNotAccepted => "DPoP scheme required",
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jose(e) => e.fmt(f),
+            Self::MissingClaim(name) => write!(f, "missing claim `{name}`"),
+            Self::InvalidClaim(name) => write!(f, "invalid claim `{name}`"),
+            Self::Expired { exp, now } => write!(f, "expired at {exp}, now {now}"),
+            Self::NotYetValid { nbf, now } => write!(f, "not valid before {nbf}, now {now}"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// A request whose credentials cannot be read (RFC 6750 §3.1 `invalid_request`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// More than one `Authorization` header, or several methods of presenting a token.
+    MultipleAuthorization,
+    /// An `Authorization` header that is not `<scheme> <token68>`.
+    MalformedAuthorization,
+    /// A `dpop_jkt` parameter that is not a base64url SHA-256 thumbprint (RFC 9449 §10).
+    InvalidDpopJkt,
+}
+
+impl RequestError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::MultipleAuthorization => "multiple_authorization",
+            Self::MalformedAuthorization => "malformed_authorization",
+            Self::InvalidDpopJkt => "invalid_dpop_jkt",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::MultipleAuthorization => "multiple methods used to include access token",
+            Self::MalformedAuthorization => "malformed Authorization header",
+            Self::InvalidDpopJkt => "malformed dpop_jkt",
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// A refresh token that cannot be redeemed (RFC 6749 §5.2 `invalid_grant`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// Unknown, expired, or its family was revoked.
+    UnknownRefreshToken,
+    /// Already used: the whole token family is now revoked (OAuth 2.0 Security BCP §4.14.2).
+    RefreshTokenReused,
+    /// The refresh request's proof is signed by another key than the token is bound to
+    /// (RFC 9449 §5).
+    KeyMismatch,
+}
+
+impl GrantError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::UnknownRefreshToken => "unknown_refresh_token",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::KeyMismatch => "refresh_key_mismatch",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::UnknownRefreshToken => "invalid refresh token",
+            Self::RefreshTokenReused => "refresh token reused",
+            Self::KeyMismatch => "refresh token bound to another key",
+        }
+    }
+}
+
+impl fmt::Display for GrantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for GrantError {}
 
 /// A state store that could not answer. Checks that depend on it fail closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

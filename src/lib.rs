@@ -7,13 +7,26 @@
 )]
 
 mod error;
+mod issuer;
 mod jose;
 mod proof;
+mod resource;
+mod revocation;
 mod time;
+mod token;
 
 pub use error::{
-    Endpoint, Error, ErrorCode, JoseError, KeyError, NonceProblem, ProofError, StoreError,
+    Endpoint, Error, ErrorCode, GrantError, JoseError, KeyError, NonceProblem, ProofError,
+    RequestError, StoreError, TokenError,
 };
+pub use issuer::introspection::{introspect, introspection_json};
+pub use issuer::par_endpoint::ParEndpoint;
+pub use issuer::refresh::{
+    FamilyId, MemoryRefreshStore, Redemption, RefreshGrant, RefreshStore, RefreshTokenId,
+    RefreshTokens, DEFAULT_REFRESH_LIFETIME_SECS,
+};
+pub use issuer::responses::{error_response, token_response, ErrorResponse};
+pub use issuer::token_endpoint::TokenEndpoint;
 pub use jose::public_key::PublicKey;
 pub use jose::signing_key::SigningKey;
 pub use jose::thumbprint::{Thumbprint, TokenHash};
@@ -25,4 +38,14 @@ pub use proof::replay::{
 pub use proof::request::ProofRequest;
 pub use proof::signer::{ProofBuilder, ProofSigner};
 pub use proof::verifier::{ProofVerifier, VerifiedProof};
+pub use resource::authorization::Scheme;
+pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
+pub use revocation::{MemoryRevocationStore, Revocation, RevocationStore};
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
+pub use token::claims::AccessTokenClaims;
+pub use token::issuer::{
+    IssuedToken, TokenIssuer, TokenRequest, DEFAULT_TOKEN_LIFETIME_SECS, MAX_TOKEN_LIFETIME_SECS,
+};
+pub use token::issuer_keys::IssuerKeys;
+pub use token::key_set::KeySet;
+pub use token::verifier::{TokenOptions, TokenVerifier, VerifiedToken};

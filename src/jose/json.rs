@@ -37,6 +37,19 @@ pub(crate) fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Object, Jos
     }
 }
 
+/// A JWT `NumericDate` (RFC 7519 §2) as whole seconds: fractions are truncated; negative,
+/// non-numeric and absurdly large values give `None`.
+pub(crate) fn numeric_date(value: &Value) -> Option<u64> {
+    let number = value.as_number()?;
+    if let Some(secs) = number.as_u64() {
+        return Some(secs);
+    }
+    match number.as_f64() {
+        Some(f) if f.is_finite() && (0.0..1.0e15).contains(&f) => Some(f as u64),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy)]
 struct StrictValue<'a> {
     depth_left: usize,

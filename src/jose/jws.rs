@@ -72,6 +72,16 @@ impl<'a> Compact<'a> {
     }
 }
 
+/// Whether a `typ` header value names the media type `application/<expected>`: media types are
+/// case-insensitive and `typ` may omit the `application/` prefix (RFC 7515 §4.1.9).
+pub(crate) fn typ_is(typ: &str, expected: &str) -> bool {
+    let bare = match (typ.get(..12), typ.get(12..)) {
+        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
+        _ => typ,
+    };
+    bare.eq_ignore_ascii_case(expected)
+}
+
 /// Signs a compact JWS from the base64url-encoded header and the payload JSON.
 pub(crate) fn sign(header_b64: &str, payload_json: &[u8], key: &SigningKey) -> String {
     let payload_b64 = base64url::encode(payload_json);

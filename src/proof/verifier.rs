@@ -108,16 +108,29 @@ impl<S: ReplayStore> ProofVerifier<S> {
         now: UnixTime,
     ) -> Result<VerifiedProof, Error> {
         let checked = self.check(request, now)?;
-        let key = ReplayKey::new(&checked.thumbprint, &checked.jti);
-        let expires = UnixTime::from_secs(self.options.replay_expiry(checked.iat.as_secs()));
+        self.register(&checked, now)?;
+        Ok(checked)
+    }
+
+    /// Records a checked proof as used; refuses it if it was seen before. Crate-private, like
+    /// [`check`](Self::check): outside the crate only [`verify`](Self::verify) is reachable.
+    pub(crate) fn register(&self, proof: &VerifiedProof, now: UnixTime) -> Result<(), Error> {
+        let key = ReplayKey::new(&proof.thumbprint, &proof.jti);
+        let expires = UnixTime::from_secs(self.options.replay_expiry(proof.iat.as_secs()));
         match self.replay.insert_if_absent(&key, expires, now)? {
-            Insertion::Inserted => Ok(checked),
+            Insertion::Inserted => Ok(()),
             Insertion::AlreadyPresent => Err(ProofError::Replayed.into()),
         }
     }
 
-    /// Every check but replay registration (kept private so no caller can skip it).
-    fn check(&self, request: &ProofRequest<'_>, now: UnixTime) -> Result<VerifiedProof, Error> {
+    /// Every stateless check, without replay registration. Crate-private so that callers
+    /// outside the crate cannot skip [`register`](Self::register); the request guard uses it to
+    /// register a proof only after the token binding and revocation checks pass.
+    pub(crate) fn check(
+        &self,
+        request: &ProofRequest<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error> {
         let opts = &self.options;
         // Step 1: exactly one DPoP header. A comma means several values folded into one line
         // (RFC 9110 §5.3); a compact JWS never contains one.
@@ -143,7 +156,7 @@ impl<S: ReplayStore> ProofVerifier<S> {
         // Step 4: typ.
         match header.get("typ") {
             None => return Err(ProofError::Jose(JoseError::MissingHeader("typ")).into()),
-            Some(Value::String(typ)) if is_dpop_type(typ) => {}
+            Some(Value::String(typ)) if jws::typ_is(typ, "dpop+jwt") => {}
             Some(_) => return Err(ProofError::WrongType.into()),
         }
 
@@ -259,16 +272,6 @@ impl<S> core::fmt::Debug for ProofVerifier<S> {
     }
 }
 
-/// `typ` per RFC 9449 §4.2; media types are case-insensitive and may omit `application/`
-/// (RFC 7515 §4.1.9).
-fn is_dpop_type(typ: &str) -> bool {
-    let bare = match (typ.get(..12), typ.get(12..)) {
-        (Some(prefix), Some(rest)) if prefix.eq_ignore_ascii_case("application/") => rest,
-        _ => typ,
-    };
-    bare.eq_ignore_ascii_case("dpop+jwt")
-}
-
 fn optional_str<'a>(claims: &'a Object, name: &'static str) -> Result<Option<&'a str>, ProofError> {
     match claims.get(name) {
         None => Ok(None),
@@ -281,18 +284,9 @@ fn required_str<'a>(claims: &'a Object, name: &'static str) -> Result<&'a str, P
     optional_str(claims, name)?.ok_or(ProofError::MissingClaim(name))
 }
 
-/// A JWT `NumericDate` (RFC 7519 §2) as whole seconds; fractions are truncated, negative or
-/// absurd values refused.
-pub(crate) fn numeric_date(claims: &Object, name: &'static str) -> Result<u64, ProofError> {
+fn numeric_date(claims: &Object, name: &'static str) -> Result<u64, ProofError> {
     let value = claims.get(name).ok_or(ProofError::MissingClaim(name))?;
-    let number = value.as_number().ok_or(ProofError::InvalidClaim(name))?;
-    if let Some(secs) = number.as_u64() {
-        return Ok(secs);
-    }
-    match number.as_f64() {
-        Some(f) if f.is_finite() && (0.0..1.0e15).contains(&f) => Ok(f as u64),
-        _ => Err(ProofError::InvalidClaim(name)),
-    }
+    json::numeric_date(value).ok_or(ProofError::InvalidClaim(name))
 }
 
 /// A proof that passed every check of RFC 9449 §4.3 and was recorded as used. Only

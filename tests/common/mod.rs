@@ -60,3 +60,90 @@ pub fn claims(jti: &str) -> String {
         ath(TOKEN)
     )
 }
+
+/// One parsed challenge of a `WWW-Authenticate` value.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Challenge {
+    pub scheme: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A small strict parser for `WWW-Authenticate` (RFC 9110 §11.6.1): challenges separated by
+/// commas, auth-params as `name="quoted"` or `name=token`. Panics on anything malformed, so a
+/// test fails loudly if the crate emits an invalid header.
+pub fn parse_challenges(value: &str) -> Vec<Challenge> {
+    let mut out: Vec<Challenge> = Vec::new();
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < bytes.len() && (bytes[*i] == b' ' || bytes[*i] == b'\t') {
+            *i += 1;
+        }
+    };
+    let token = |i: &mut usize| -> String {
+        let start = *i;
+        while *i < bytes.len()
+            && (bytes[*i].is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&bytes[*i]))
+        {
+            *i += 1;
+        }
+        value[start..*i].to_owned()
+    };
+    while i < bytes.len() {
+        skip_ws(&mut i);
+        let name = token(&mut i);
+        assert!(!name.is_empty(), "empty token in {value:?} at {i}");
+        skip_ws(&mut i);
+        if i < bytes.len() && bytes[i] == b'=' {
+            // An auth-param of the current challenge.
+            i += 1;
+            skip_ws(&mut i);
+            let v = if i < bytes.len() && bytes[i] == b'"' {
+                i += 1;
+                let start = i;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    assert!(bytes[i] != b'\\', "escapes not expected in {value:?}");
+                    i += 1;
+                }
+                assert!(i < bytes.len(), "unterminated quoted string in {value:?}");
+                let v = value[start..i].to_owned();
+                i += 1;
+                v
+            } else {
+                token(&mut i)
+            };
+            let current = out.last_mut().expect("auth-param before any scheme");
+            assert!(
+                current.param(&name).is_none(),
+                "duplicate parameter {name} in {value:?}"
+            );
+            current.params.push((name, v));
+        } else {
+            out.push(Challenge {
+                scheme: name,
+                params: Vec::new(),
+            });
+            // A scheme is followed by its first parameter, or a comma, or the end.
+            skip_ws(&mut i);
+            if i < bytes.len() && bytes[i] == b',' {
+                i += 1;
+            }
+            continue;
+        }
+        skip_ws(&mut i);
+        if i < bytes.len() {
+            assert_eq!(bytes[i], b',', "expected a comma in {value:?} at {i}");
+            i += 1;
+        }
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! Full resource-server request verification (`RequestGuard::check`), cold and warm, next to
+//! one raw `p256` verification in the same group.
+//!
+//! Run with `cargo bench --bench guard`.
+//! - `p256_raw_verify`: one `VerifyingKey::verify` over a message as long as a proof's signing
+//!   input — the floor for any DPoP request (the proof's signature must be checked).
+//! - `guard_cold`: token cache disabled, so every request verifies the token's signature and
+//!   the proof's (two verifications plus parsing).
+//! - `guard_warm`: the token is in the verified-token cache; the request pays the proof's
+//!   verification, revocation and binding checks.
+//!
+//! Targets (issue 3): warm ≤ 1.10 × raw; cold / warm ≥ 1.8.
+//! Both guards use a replay store that never remembers, so one request can be replayed every
+//! iteration; the real store's cost is measured in `benches/proof.rs`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use keybound::{
+    Insertion, IssuerKeys, ProofSigner, ProofVerifier, ReplayKey, ReplayStore, RequestGuard,
+    ResourceRequest, SigningKey, StoreError, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+};
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
+
+const ISS: &str = "https://as.example.com";
+const AUD: &str = "https://api.example.com";
+const URL: &str = "https://api.example.com/v1/orders";
+const NOW: u64 = 1_700_000_000;
+
+/// Never remembers a proof (measurement only: disables replay protection).
+struct ForgetfulStore;
+
+impl ReplayStore for ForgetfulStore {
+    fn insert_if_absent(
+        &self,
+        _: &ReplayKey,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        Ok(Insertion::Inserted)
+    }
+}
+
+fn bench_guard(c: &mut Criterion) {
+    let now = UnixTime::from_secs(NOW);
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("issuer key"));
+    let client = ProofSigner::new(SigningKey::generate().expect("client key"));
+    let token = issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()).with_scope("read"),
+            now,
+        )
+        .expect("token")
+        .access_token;
+    let proof = client
+        .proof("GET", URL)
+        .with_access_token(&token)
+        .sign(now)
+        .expect("proof");
+    let authorization = format!("DPoP {token}");
+    let authorization = [authorization.as_str()];
+    let dpop = [proof.as_str()];
+    let request = ResourceRequest::new("GET", URL, &authorization, &dpop);
+
+    let guard = |capacity: usize| {
+        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+            .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore))
+            .with_token_cache_capacity(capacity)
+    };
+    let cold = guard(0);
+    let warm = guard(1024);
+    assert!(cold.check(&request, now).is_ok());
+    assert!(warm.check(&request, now).is_ok());
+
+    let raw = RawSigningKey::from_slice(&[0x5a; 32]).expect("scalar");
+    let raw_public = VerifyingKey::from(&raw);
+    let (input, _) = proof.rsplit_once('.').expect("compact JWS");
+    let message = input.as_bytes().to_vec();
+    let signature: Signature = raw.sign(&message);
+
+    let mut group = c.benchmark_group("request");
+    group.bench_function("p256_raw_verify", |b| {
+        b.iter(|| raw_public.verify(black_box(&message), black_box(&signature)))
+    });
+    group.bench_function("guard_warm", |b| {
+        b.iter(|| warm.check(black_box(&request), now).is_ok())
+    });
+    group.bench_function("guard_cold", |b| {
+        b.iter(|| cold.check(black_box(&request), now).is_ok())
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = bench_guard
+}
+criterion_main!(benches);

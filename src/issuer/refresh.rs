@@ -1,0 +1,343 @@
+//! Refresh tokens for public clients, bound to the DPoP key (RFC 9449 §5), used once and
+//! rotated; reuse revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rand_core::{TryCryptoRng, TryRng};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, GrantError, StoreError};
+use crate::jose::base64url;
+use crate::jose::thumbprint::Thumbprint;
+use crate::proof::verifier::VerifiedProof;
+use crate::time::UnixTime;
+
+/// Default refresh-token lifetime: 14 days. Each use rotates the token; the family as a whole
+/// never outlives [`RefreshGrant::family_expires_at`].
+pub const DEFAULT_REFRESH_LIFETIME_SECS: u64 = 14 * 24 * 3600;
+
+/// The storage key of a refresh token: SHA-256 of the token, so a store leak reveals no usable
+/// token.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct RefreshTokenId([u8; 32]);
+
+impl RefreshTokenId {
+    /// The id of `token`.
+    pub fn of(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// The 32 id bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// A family of refresh tokens: every token rotated from one original grant.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct FamilyId(pub [u8; 16]);
+
+/// What a refresh token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshGrant {
+    /// The resource owner (`sub` of the tokens it yields).
+    pub subject: String,
+    /// The public client it was issued to.
+    pub client_id: String,
+    /// The scope granted.
+    pub scope: Option<String>,
+    /// The DPoP key it is bound to.
+    pub jkt: Thumbprint,
+    /// The family it belongs to.
+    pub family: FamilyId,
+    /// When this token expires.
+    pub expires_at: UnixTime,
+    /// When the whole family expires; rotation never extends it.
+    pub family_expires_at: UnixTime,
+}
+
+/// The outcome of [`RefreshStore::redeem`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Redemption {
+    /// The token was live and bound to the presented key; it is now used.
+    Redeemed(RefreshGrant),
+    /// The token was already used; the store has revoked its whole family.
+    Reused,
+    /// The token is bound to another key; it was left unused.
+    WrongKey,
+    /// Unknown, expired, or its family is revoked.
+    Unknown,
+}
+
+/// Storage for refresh tokens. [`redeem`](Self::redeem) must be atomic: of concurrent
+/// redemptions of one token at most one sees [`Redemption::Redeemed`], and a second use
+/// revokes the family.
+pub trait RefreshStore: Send + Sync {
+    /// Stores a new, unused token.
+    fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// Uses the token `id` if it is live, unused and bound to `jkt`; on reuse, revokes its
+    /// family.
+    fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> Result<Redemption, StoreError>;
+
+    /// Revokes every token of `family` (e.g. when the user logs out).
+    fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError>;
+}
+
+impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
+    fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        (**self).insert(id, grant, now)
+    }
+    fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> Result<Redemption, StoreError> {
+        (**self).redeem(id, jkt, now)
+    }
+    fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
+        (**self).revoke_family(family, until)
+    }
+}
+
+struct Stored {
+    grant: RefreshGrant,
+    used: bool,
+}
+
+#[derive(Default)]
+struct Tables {
+    tokens: HashMap<RefreshTokenId, Stored>,
+    revoked_families: HashMap<FamilyId, u64>,
+}
+
+/// An in-memory [`RefreshStore`] behind one lock. Used tokens are kept until they expire (to
+/// detect reuse); expired tokens and family revocations are swept on every insert.
+#[derive(Default)]
+pub struct MemoryRefreshStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryRefreshStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tokens held, used ones included.
+    pub fn len(&self) -> usize {
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .tokens
+            .len()
+    }
+
+    /// Whether no token is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl core::fmt::Debug for MemoryRefreshStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryRefreshStore")
+            .field("tokens", &self.len())
+            .finish()
+    }
+}
+
+impl RefreshStore for MemoryRefreshStore {
+    fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        tables.tokens.retain(|_, t| t.grant.expires_at >= now);
+        tables
+            .revoked_families
+            .retain(|_, until| *until >= now.as_secs());
+        tables.tokens.insert(id, Stored { grant, used: false });
+        Ok(())
+    }
+
+    fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> Result<Redemption, StoreError> {
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(stored) = tables.tokens.get(id) else {
+            return Ok(Redemption::Unknown);
+        };
+        let family = stored.grant.family;
+        if stored.grant.expires_at < now || tables.revoked_families.contains_key(&family) {
+            return Ok(Redemption::Unknown);
+        }
+        if stored.used {
+            let until = stored.grant.family_expires_at.as_secs();
+            tables.revoked_families.insert(family, until);
+            return Ok(Redemption::Reused);
+        }
+        if stored.grant.jkt != *jkt {
+            return Ok(Redemption::WrongKey);
+        }
+        let grant = stored.grant.clone();
+        if let Some(stored) = tables.tokens.get_mut(id) {
+            stored.used = true;
+        }
+        Ok(Redemption::Redeemed(grant))
+    }
+
+    fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        tables.revoked_families.insert(*family, until.as_secs());
+        Ok(())
+    }
+}
+
+/// Issues and redeems refresh tokens bound to DPoP keys.
+///
+/// ```
+/// use keybound::{ProofSigner, RefreshTokens, SigningKey, TokenEndpoint, UnixTime};
+///
+/// let endpoint = TokenEndpoint::new("https://as.example.com/token");
+/// let refresh = RefreshTokens::new();
+/// let client = ProofSigner::new(SigningKey::generate()?);
+/// let now = UnixTime::now();
+///
+/// let proof = client.proof("POST", "https://as.example.com/token").sign(now)?;
+/// let proof = endpoint.check(&[proof.as_str()], None, now)?;
+/// let first = refresh.issue("alice", "app", Some("read"), &proof, now)?;
+///
+/// // Later: a refresh request, with a new proof by the same key.
+/// let proof = client.proof("POST", "https://as.example.com/token").sign(now)?;
+/// let proof = endpoint.check(&[proof.as_str()], None, now)?;
+/// let (grant, second) = refresh.redeem(&first, &proof, now)?;
+/// assert_eq!(grant.subject, "alice");
+/// assert_ne!(first, second);
+/// # Ok::<(), keybound::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct RefreshTokens<S = MemoryRefreshStore> {
+    store: S,
+    lifetime_secs: u64,
+}
+
+impl RefreshTokens {
+    /// Refresh tokens kept in memory, lifetime [`DEFAULT_REFRESH_LIFETIME_SECS`].
+    pub fn new() -> Self {
+        Self::with_store(MemoryRefreshStore::new())
+    }
+}
+
+impl Default for RefreshTokens {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: RefreshStore> RefreshTokens<S> {
+    /// Refresh tokens kept in `store`.
+    pub fn with_store(store: S) -> Self {
+        Self {
+            store,
+            lifetime_secs: DEFAULT_REFRESH_LIFETIME_SECS,
+        }
+    }
+
+    /// Sets the family lifetime in seconds (at least 1).
+    pub fn with_lifetime_secs(mut self, secs: u64) -> Self {
+        self.lifetime_secs = secs.max(1);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Starts a new family: a refresh token for `subject` and `client_id`, bound to the key of
+    /// the token request's verified `proof`.
+    pub fn issue(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scope: Option<&str>,
+        proof: &VerifiedProof,
+        now: UnixTime,
+    ) -> Result<String, Error> {
+        let mut rng = getrandom::SysRng;
+        let mut family = [0u8; 16];
+        rng.try_fill_bytes(&mut family)
+            .map_err(|_| Error::Randomness)?;
+        let family_expires_at = now.saturating_add(self.lifetime_secs);
+        let grant = RefreshGrant {
+            subject: subject.to_owned(),
+            client_id: client_id.to_owned(),
+            scope: scope.map(str::to_owned),
+            jkt: proof.thumbprint(),
+            family: FamilyId(family),
+            expires_at: family_expires_at,
+            family_expires_at,
+        };
+        self.store_new(grant, now, &mut rng)
+    }
+
+    /// Redeems `refresh_token` presented with the refresh request's verified `proof`: the proof
+    /// must be by the key the token is bound to. Returns the grant and the rotated refresh
+    /// token (same family, same binding). A token presented twice revokes its family.
+    pub fn redeem(
+        &self,
+        refresh_token: &str,
+        proof: &VerifiedProof,
+        now: UnixTime,
+    ) -> Result<(RefreshGrant, String), Error> {
+        let id = RefreshTokenId::of(refresh_token);
+        match self.store.redeem(&id, &proof.thumbprint(), now)? {
+            Redemption::Redeemed(grant) => {
+                let next = self.store_new(grant.clone(), now, &mut getrandom::SysRng)?;
+                Ok((grant, next))
+            }
+            Redemption::Reused => Err(GrantError::RefreshTokenReused.into()),
+            Redemption::WrongKey => Err(GrantError::KeyMismatch.into()),
+            Redemption::Unknown => Err(GrantError::UnknownRefreshToken.into()),
+        }
+    }
+
+    fn store_new<R: TryCryptoRng + ?Sized>(
+        &self,
+        grant: RefreshGrant,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> Result<String, Error> {
+        let mut random = [0u8; 32];
+        rng.try_fill_bytes(&mut random)
+            .map_err(|_| Error::Randomness)?;
+        let token = base64url::encode(&random);
+        self.store.insert(RefreshTokenId::of(&token), grant, now)?;
+        Ok(token)
+    }
+}

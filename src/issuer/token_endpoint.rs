@@ -1,0 +1,82 @@
+//! The token endpoint's DPoP check (RFC 9449 §5, §10).
+
+use crate::error::{Error, ProofError};
+use crate::jose::thumbprint::Thumbprint;
+use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::proof::request::ProofRequest;
+use crate::proof::verifier::{ProofVerifier, VerifiedProof};
+use crate::time::UnixTime;
+
+/// Checks the DPoP proof of token requests (RFC 9449 §5) and says which key to bind to.
+///
+/// The proof must be for `POST` to the token endpoint's public URL and carry no `ath`; with a
+/// nonce engine on the verifier, a proof without a current nonce is answered with
+/// `use_dpop_nonce` and a `DPoP-Nonce` header (§8). Every failure answers HTTP 400 at
+/// [`Endpoint::Token`](crate::Endpoint::Token): `invalid_dpop_proof` or `use_dpop_nonce` (see
+/// [`error_response`](crate::error_response)).
+///
+/// ```
+/// use keybound::{Endpoint, ProofSigner, SigningKey, TokenEndpoint, UnixTime};
+///
+/// let endpoint = TokenEndpoint::new("https://as.example.com/token");
+/// let client = ProofSigner::new(SigningKey::generate()?);
+/// let now = UnixTime::now();
+/// let proof = client.proof("POST", "https://as.example.com/token").sign(now)?;
+/// let bind_to = endpoint.check(&[proof.as_str()], None, now)?.thumbprint();
+/// assert_eq!(bind_to, client.thumbprint());
+/// # Ok::<(), keybound::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct TokenEndpoint<R = MemoryReplayStore> {
+    url: String,
+    proofs: ProofVerifier<R>,
+}
+
+impl TokenEndpoint {
+    /// The token endpoint reached at `url` (its public URL), with a default [`ProofVerifier`].
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            proofs: ProofVerifier::new(),
+        }
+    }
+}
+
+impl<R: ReplayStore> TokenEndpoint<R> {
+    /// Uses `proofs` (options, replay store, nonce engine).
+    pub fn with_proof_verifier<R2: ReplayStore>(
+        self,
+        proofs: ProofVerifier<R2>,
+    ) -> TokenEndpoint<R2> {
+        TokenEndpoint {
+            url: self.url,
+            proofs,
+        }
+    }
+
+    /// The proof verifier (e.g. to issue or rotate nonces).
+    pub fn proofs(&self) -> &ProofVerifier<R> {
+        &self.proofs
+    }
+
+    /// Checks the token request's `DPoP` header values at `now`. `expected_jkt` is the
+    /// `dpop_jkt` the authorization code (or PAR request) committed to (RFC 9449 §10): the proof
+    /// must then be signed by exactly that key, else `invalid_dpop_proof`.
+    ///
+    /// Returns the verified proof; bind the new tokens to its
+    /// [`thumbprint`](VerifiedProof::thumbprint).
+    pub fn check(
+        &self,
+        dpop_headers: &[&str],
+        expected_jkt: Option<&Thumbprint>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error> {
+        let request = ProofRequest::new("POST", &self.url, dpop_headers);
+        let proof = self.proofs.check(&request, now)?;
+        if expected_jkt.is_some_and(|expected| *expected != proof.thumbprint()) {
+            return Err(ProofError::UnexpectedKey.into());
+        }
+        self.proofs.register(&proof, now)?;
+        Ok(proof)
+    }
+}

@@ -1,0 +1,391 @@
+//! The resource-server request guard (RFC 9449 §7): token, proof, binding, revocation, replay.
+
+use std::sync::Arc;
+
+use crate::error::{Error, TokenError};
+use crate::jose::thumbprint::{Thumbprint, TokenHash};
+use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::proof::request::ProofRequest;
+use crate::proof::verifier::ProofVerifier;
+use crate::resource::authorization::{self, Scheme};
+use crate::resource::challenge;
+use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
+use crate::revocation::{MemoryRevocationStore, RevocationStore};
+use crate::time::{Clock, UnixTime};
+use crate::token::claims::AccessTokenClaims;
+use crate::token::verifier::{TokenVerifier, VerifiedToken};
+
+/// What the guard needs to know about a request.
+///
+/// `url` is the URL the client used, built from the server's configured public origin and the
+/// request path — never from the `Host` header unless a trusted proxy policy says so.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourceRequest<'a> {
+    method: &'a str,
+    url: &'a str,
+    authorization: &'a [&'a str],
+    dpop: &'a [&'a str],
+}
+
+impl<'a> ResourceRequest<'a> {
+    /// A request with `method`, public `url`, every `Authorization` header value and every
+    /// `DPoP` header value.
+    pub fn new(
+        method: &'a str,
+        url: &'a str,
+        authorization: &'a [&'a str],
+        dpop: &'a [&'a str],
+    ) -> Self {
+        Self {
+            method,
+            url,
+            authorization,
+            dpop,
+        }
+    }
+}
+
+/// A request that passed every check. Only [`RequestGuard::check`] makes one.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Authorized {
+    claims: Arc<AccessTokenClaims>,
+    scheme: Scheme,
+    jkt: Option<Thumbprint>,
+    fresh_nonce: Option<String>,
+}
+
+impl Authorized {
+    /// `sub`.
+    pub fn subject(&self) -> &str {
+        self.claims.subject()
+    }
+
+    /// `client_id`.
+    pub fn client_id(&self) -> &str {
+        self.claims.client_id()
+    }
+
+    /// The token's scopes.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.claims.scopes()
+    }
+
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.claims.has_scope(scope)
+    }
+
+    /// The thumbprint of the key the request proved possession of (`None` only for a bearer
+    /// token, when the guard accepts those).
+    pub fn jkt(&self) -> Option<Thumbprint> {
+        self.jkt
+    }
+
+    /// The access token's `jti`.
+    pub fn token_jti(&self) -> &str {
+        self.claims.jti()
+    }
+
+    /// Every claim of the access token.
+    pub fn claims(&self) -> &AccessTokenClaims {
+        &self.claims
+    }
+
+    /// The scheme the token was presented with.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// A new nonce to send in `DPoP-Nonce` with the response (RFC 9449 §8.2), when the proof's
+    /// nonce is still accepted but no longer current.
+    pub fn fresh_nonce(&self) -> Option<&str> {
+        self.fresh_nonce.as_deref()
+    }
+}
+
+/// A refused request and the exact HTTP answer for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Rejection {
+    error: Error,
+    status: u16,
+    www_authenticate: String,
+}
+
+impl Rejection {
+    /// Why the request was refused (for logs and metrics; never send its `Display` text).
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The HTTP status: 400, 401, 403 or 503.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The `WWW-Authenticate` header value.
+    pub fn www_authenticate(&self) -> &str {
+        &self.www_authenticate
+    }
+
+    /// The `DPoP-Nonce` header value, when the client must retry with a nonce.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.error.dpop_nonce()
+    }
+}
+
+/// Decides protected-resource requests (RFC 9449 §7): one call with the method, the public URL,
+/// the `Authorization` and `DPoP` header values answers [`Authorized`] or a [`Rejection`].
+///
+/// Checks, all of which must pass: exactly one `Authorization` header with the `DPoP` scheme;
+/// the access token (RFC 9068: signature by a known key, `typ`, `iss`, `aud`, `exp`/`nbf`/`iat`
+/// with leeway); the token is bound (`cnf.jkt`); the DPoP proof (every check of RFC 9449 §4.3,
+/// `ath` included); the binding (`cnf.jkt` = the proof key's thumbprint); revocation; and
+/// finally the proof's one-time use. Bearer tokens are refused unless enabled with
+/// [`with_bearer_tokens`](Self::with_bearer_tokens), and a DPoP-bound token is refused under the
+/// `Bearer` scheme either way (RFC 9449 §7.2).
+///
+/// Verified tokens are cached by their SHA-256, so a steady stream of requests pays one
+/// signature verification each (the proof's); a cache hit never skips the other checks.
+pub struct RequestGuard<R = MemoryReplayStore, V = MemoryRevocationStore> {
+    tokens: TokenVerifier,
+    proofs: ProofVerifier<R>,
+    revocation: V,
+    cache: TokenCache,
+    realm: Option<String>,
+    accept_bearer: bool,
+}
+
+impl RequestGuard {
+    /// A guard for tokens accepted by `tokens`, with a default [`ProofVerifier`] (in-memory
+    /// replay store, no nonces) and an in-memory revocation store.
+    pub fn new(tokens: TokenVerifier) -> Self {
+        Self {
+            tokens,
+            proofs: ProofVerifier::new(),
+            revocation: MemoryRevocationStore::new(),
+            cache: TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY),
+            realm: None,
+            accept_bearer: false,
+        }
+    }
+}
+
+impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
+    /// Uses `proofs` (its options, replay store and nonce engine) for the DPoP proofs.
+    pub fn with_proof_verifier<R2: ReplayStore>(
+        self,
+        proofs: ProofVerifier<R2>,
+    ) -> RequestGuard<R2, V> {
+        RequestGuard {
+            tokens: self.tokens,
+            proofs,
+            revocation: self.revocation,
+            cache: self.cache,
+            realm: self.realm,
+            accept_bearer: self.accept_bearer,
+        }
+    }
+
+    /// Uses `revocation` as the revocation store (share it with the issuer).
+    pub fn with_revocation_store<V2: RevocationStore>(self, revocation: V2) -> RequestGuard<R, V2> {
+        RequestGuard {
+            tokens: self.tokens,
+            proofs: self.proofs,
+            revocation,
+            cache: self.cache,
+            realm: self.realm,
+            accept_bearer: self.accept_bearer,
+        }
+    }
+
+    /// Adds `realm` to every challenge. Refused if it holds `"`, `\` or control characters.
+    pub fn with_realm(mut self, realm: impl Into<String>) -> Result<Self, Error> {
+        let realm = realm.into();
+        if !challenge::is_quotable(&realm) {
+            return Err(Error::InvalidArgument("realm"));
+        }
+        self.realm = Some(realm);
+        Ok(self)
+    }
+
+    /// Also accepts unbound tokens (no `cnf`) under the `Bearer` scheme, and answers with both
+    /// challenges (RFC 9449 §7.2). Default: off — DPoP only. Bound tokens are never accepted as
+    /// bearer tokens.
+    pub fn with_bearer_tokens(mut self, accept: bool) -> Self {
+        self.accept_bearer = accept;
+        self
+    }
+
+    /// Sets the verified-token cache capacity (default 16 384; 0 disables the cache).
+    pub fn with_token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache = TokenCache::new(capacity);
+        self
+    }
+
+    /// The token verifier (to replace the issuer's key set).
+    pub fn tokens(&self) -> &TokenVerifier {
+        &self.tokens
+    }
+
+    /// The proof verifier.
+    pub fn proofs(&self) -> &ProofVerifier<R> {
+        &self.proofs
+    }
+
+    /// The revocation store (to revoke through this guard).
+    pub fn revocation(&self) -> &V {
+        &self.revocation
+    }
+
+    /// [`check`](Self::check) at the time `clock` reads.
+    pub fn check_with_clock(
+        &self,
+        request: &ResourceRequest<'_>,
+        clock: &dyn Clock,
+    ) -> Result<Authorized, Rejection> {
+        self.check(request, clock.now())
+    }
+
+    /// Decides `request` at `now`.
+    pub fn check(
+        &self,
+        request: &ResourceRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Authorized, Rejection> {
+        let credentials = match authorization::parse(request.authorization) {
+            Ok(credentials) => credentials,
+            Err(error) => return Err(self.reject_as(error, None)),
+        };
+        let scheme = credentials.scheme;
+        self.check_token(request, credentials.token, scheme, now)
+            .map_err(|error| self.reject_as(error, Some(scheme)))
+    }
+
+    fn check_token(
+        &self,
+        request: &ResourceRequest<'_>,
+        token: &str,
+        scheme: Scheme,
+        now: UnixTime,
+    ) -> Result<Authorized, Error> {
+        let hash = TokenHash::of(token);
+        let verified = self.verified_token(token, &hash, now)?;
+        let claims = verified.shared_claims().clone();
+
+        let Some(jkt) = claims.jkt() else {
+            // An unbound token: acceptable only as a bearer token, and only when enabled.
+            return match scheme {
+                Scheme::Dpop => Err(TokenError::NotBound.into()),
+                Scheme::Bearer if !self.accept_bearer => Err(TokenError::BearerNotAccepted.into()),
+                Scheme::Bearer => {
+                    self.check_revocation(&claims, now)?;
+                    Ok(Authorized {
+                        claims,
+                        scheme,
+                        jkt: None,
+                        fresh_nonce: None,
+                    })
+                }
+            };
+        };
+        if scheme == Scheme::Bearer {
+            return Err(TokenError::BoundTokenAsBearer.into());
+        }
+
+        let proof_request = ProofRequest::new(request.method, request.url, request.dpop)
+            .with_access_token_hash(hash);
+        let proof = self.proofs.check(&proof_request, now)?;
+        if proof.thumbprint() != jkt {
+            return Err(TokenError::KeyMismatch.into());
+        }
+        self.check_revocation(&claims, now)?;
+        self.proofs.register(&proof, now)?;
+        Ok(Authorized {
+            claims,
+            scheme,
+            jkt: Some(jkt),
+            fresh_nonce: proof.fresh_nonce().map(str::to_owned),
+        })
+    }
+
+    /// The token from the cache (times and key still checked) or freshly verified.
+    fn verified_token(
+        &self,
+        token: &str,
+        hash: &TokenHash,
+        now: UnixTime,
+    ) -> Result<VerifiedToken, Error> {
+        if let Some(cached) = self.cache.get(hash, now) {
+            if !self.tokens.has_key(cached.kid()) {
+                return Err(TokenError::UnknownKey.into());
+            }
+            self.tokens.check_times(cached.claims(), now)?;
+            return Ok(cached);
+        }
+        let verified = self.tokens.verify(token, now)?;
+        self.cache.insert(hash, &verified, now);
+        Ok(verified)
+    }
+
+    fn check_revocation(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), Error> {
+        if self.revocation.is_revoked(claims, now)? {
+            return Err(TokenError::Revoked.into());
+        }
+        Ok(())
+    }
+
+    /// The answer for `error`, with this guard's realm and challenges. Use it to answer errors
+    /// found outside the guard in the same shape.
+    pub fn reject(&self, error: Error) -> Rejection {
+        self.reject_as(error, None)
+    }
+
+    /// A 403 `insufficient_scope` answer naming the `scope` the resource needs
+    /// (space-separated scope tokens; refused characters are dropped).
+    pub fn insufficient_scope(&self, scope: &str) -> Rejection {
+        let scope: String = scope
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .filter(|c| *c != '"' && *c != '\\')
+            .collect();
+        let error = Error::InsufficientScope;
+        Rejection {
+            status: error.status(crate::error::Endpoint::Resource),
+            www_authenticate: challenge::for_error(
+                &error,
+                Some(Scheme::Dpop),
+                self.realm.as_deref(),
+                self.accept_bearer,
+                Some(&scope),
+            ),
+            error,
+        }
+    }
+
+    fn reject_as(&self, error: Error, scheme: Option<Scheme>) -> Rejection {
+        Rejection {
+            status: error.status(crate::error::Endpoint::Resource),
+            www_authenticate: challenge::for_error(
+                &error,
+                scheme,
+                self.realm.as_deref(),
+                self.accept_bearer,
+                None,
+            ),
+            error,
+        }
+    }
+}
+
+impl<R, V> core::fmt::Debug for RequestGuard<R, V> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequestGuard")
+            .field("tokens", &self.tokens)
+            .field("proofs", &self.proofs)
+            .field("realm", &self.realm)
+            .field("accept_bearer", &self.accept_bearer)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,6 @@
+//! The resource-server side (RFC 9449 §7): one call decides a request.
+
+pub(crate) mod authorization;
+pub(crate) mod challenge;
+pub(crate) mod guard;
+pub(crate) mod token_cache;

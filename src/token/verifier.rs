@@ -1,0 +1,216 @@
+//! Verifying RFC 9068 access tokens: signature by a known key, `typ`, issuer, audience, times.
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+
+use crate::error::{Error, JoseError, TokenError};
+use crate::jose::json;
+use crate::jose::jws;
+use crate::jose::thumbprint::Thumbprint;
+use crate::time::UnixTime;
+use crate::token::claims::AccessTokenClaims;
+use crate::token::key_set::KeySet;
+
+/// Limits and clock tolerance for access-token verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenOptions {
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds. Default **5**, the same as
+    /// for proofs: tokens are short-lived, so minutes of leeway would be a large fraction of
+    /// their life.
+    pub leeway_secs: u64,
+    /// Largest token accepted, in bytes, checked before decoding. Default **16384** (16 KiB):
+    /// generous for claims, small enough to bound parsing.
+    pub max_token_len: usize,
+    /// Deepest JSON nesting accepted in the claims. Default **16**.
+    pub max_json_depth: usize,
+}
+
+impl TokenOptions {
+    /// The defaults described on each field.
+    pub const fn new() -> Self {
+        Self {
+            leeway_secs: 5,
+            max_token_len: 16 * 1024,
+            max_json_depth: 16,
+        }
+    }
+
+    /// Sets [`leeway_secs`](Self::leeway_secs).
+    pub const fn with_leeway_secs(mut self, secs: u64) -> Self {
+        self.leeway_secs = secs;
+        self
+    }
+
+    /// Sets [`max_token_len`](Self::max_token_len).
+    pub const fn with_max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+
+    /// Sets [`max_json_depth`](Self::max_json_depth).
+    pub const fn with_max_json_depth(mut self, depth: usize) -> Self {
+        self.max_json_depth = depth;
+        self
+    }
+}
+
+impl Default for TokenOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Verifies access tokens from one issuer for one audience (RFC 9068 §4): `typ` `at+jwt`,
+/// ES256 signature by the key named by `kid` in the issuer's [`KeySet`], `iss`, `aud`, `exp`,
+/// `nbf`, `iat`, and the required claims (`sub`, `client_id`, `jti`).
+///
+/// A [`VerifiedToken`] says the token is genuine and current; it does **not** say the presenter
+/// holds the bound key. Protect resources with [`RequestGuard`](crate::RequestGuard), which adds
+/// the proof, binding, revocation and replay checks.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    issuer: String,
+    audience: String,
+    keys: RwLock<Arc<KeySet>>,
+    options: TokenOptions,
+}
+
+impl TokenVerifier {
+    /// Tokens from `issuer` (exact match with `iss`) for `audience` (must appear in `aud`),
+    /// signed by a key in `keys`.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, keys: KeySet) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            keys: RwLock::new(Arc::new(keys)),
+            options: TokenOptions::new(),
+        }
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, options: TokenOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &TokenOptions {
+        &self.options
+    }
+
+    /// Replaces the issuer's key set (e.g. after fetching a new JWKS). Tokens signed by keys no
+    /// longer in the set stop verifying, cached ones included.
+    pub fn set_keys(&self, keys: KeySet) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+    }
+
+    pub(crate) fn has_key(&self, kid: &str) -> bool {
+        self.current_keys().get(kid).is_some()
+    }
+
+    fn current_keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Verifies `token` at `now`.
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, Error> {
+        self.verify_inner(token, now).map_err(Error::InvalidToken)
+    }
+
+    fn verify_inner(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, TokenError> {
+        if token.len() > self.options.max_token_len {
+            return Err(TokenError::TooLarge);
+        }
+        let parsed =
+            jws::Compact::parse(token, self.options.max_json_depth).map_err(TokenError::Jose)?;
+        match parsed.header().get("typ") {
+            Some(Value::String(typ)) if jws::typ_is(typ, "at+jwt") => {}
+            _ => return Err(TokenError::WrongType),
+        }
+        let kid = match parsed.header().get("kid") {
+            Some(Value::String(kid)) => kid.clone(),
+            Some(_) => return Err(TokenError::Jose(JoseError::InvalidHeader("kid"))),
+            None => return Err(TokenError::MissingKeyId),
+        };
+        let keys = self.current_keys();
+        let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
+        parsed.verify(key).map_err(TokenError::Jose)?;
+
+        let payload =
+            crate::jose::base64url::decode(parsed.payload_b64()).map_err(TokenError::Jose)?;
+        let object =
+            json::parse_object(&payload, self.options.max_json_depth).map_err(TokenError::Jose)?;
+        let claims = AccessTokenClaims::from_object(object)?;
+        if claims.iss != self.issuer {
+            return Err(TokenError::WrongIssuer);
+        }
+        if !claims.aud.contains(&self.audience) {
+            return Err(TokenError::WrongAudience);
+        }
+        self.check_times(&claims, now)?;
+        Ok(VerifiedToken {
+            claims: Arc::new(claims),
+            kid,
+        })
+    }
+
+    /// `exp`, `nbf` and `iat` against `now`, with leeway.
+    pub(crate) fn check_times(
+        &self,
+        claims: &AccessTokenClaims,
+        now: UnixTime,
+    ) -> Result<(), TokenError> {
+        let leeway = self.options.leeway_secs;
+        if now.saturating_sub(leeway) >= claims.exp {
+            return Err(TokenError::Expired {
+                exp: claims.exp.as_secs(),
+                now: now.as_secs(),
+            });
+        }
+        for not_before in [claims.nbf, Some(claims.iat)].into_iter().flatten() {
+            if not_before > now.saturating_add(leeway) {
+                return Err(TokenError::NotYetValid {
+                    nbf: not_before.as_secs(),
+                    now: now.as_secs(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An access token whose signature, `typ`, issuer, audience and validity times were verified.
+/// It does not by itself prove the presenter holds the bound key.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct VerifiedToken {
+    claims: Arc<AccessTokenClaims>,
+    kid: String,
+}
+
+impl VerifiedToken {
+    /// The verified claims.
+    pub fn claims(&self) -> &AccessTokenClaims {
+        &self.claims
+    }
+
+    /// `cnf.jkt`, the key the token is bound to (`None` for a bearer token).
+    pub fn jkt(&self) -> Option<Thumbprint> {
+        self.claims.jkt
+    }
+
+    /// The `kid` of the key that signed the token.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub(crate) fn shared_claims(&self) -> &Arc<AccessTokenClaims> {
+        &self.claims
+    }
+
+    pub(crate) fn from_cache(claims: Arc<AccessTokenClaims>, kid: String) -> Self {
+        Self { claims, kid }
+    }
+}
