@@ -36,7 +36,8 @@ pub enum ErrorCode {
     /// to another key.
     InvalidGrant,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): a store the check depends on is out of
-    /// service; the request was refused, never waved through.
+    /// service; the request was refused, never waved through. Used at the token endpoint; a
+    /// resource answers 503 with a challenge without `error`.
     TemporarilyUnavailable,
 }
 
@@ -113,6 +114,9 @@ impl Error {
             Self::NoCredentials => None,
             Self::InsufficientScope => Some(ErrorCode::InsufficientScope),
             Self::InvalidGrant(_) => Some(ErrorCode::InvalidGrant),
+            // RFC 6750 §3.1 registers no resource-server code for "try later": a resource
+            // answers 503 with a bare challenge; the token endpoint uses the RFC 6749 code.
+            Self::Store(_) if endpoint == Endpoint::Resource => None,
             Self::Store(_) => Some(ErrorCode::TemporarilyUnavailable),
             Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness => None,
         }
@@ -120,8 +124,10 @@ impl Error {
 
     /// The HTTP status this failure answers with at `endpoint`.
     pub fn status(&self, endpoint: Endpoint) -> u16 {
-        if *self == Self::NoCredentials {
-            return 401;
+        match self {
+            Self::NoCredentials => return 401,
+            Self::Store(_) => return 503,
+            _ => {}
         }
         match self.code(endpoint) {
             Some(ErrorCode::InvalidRequest) => 400,
@@ -592,6 +598,8 @@ pub enum TokenError {
         /// The verifier's time.
         now: u64,
     },
+    /// `exp − iat` exceeds the verifier's maximum token lifetime.
+    LifetimeTooLong,
     /// The token was revoked (by `jti`, by key or by subject).
     Revoked,
     /// Presented with the `DPoP` scheme but not bound to a key (no `cnf.jkt`).
@@ -620,6 +628,7 @@ impl TokenError {
             Self::WrongAudience => "wrong_audience",
             Self::Expired { .. } => "token_expired",
             Self::NotYetValid { .. } => "token_not_yet_valid",
+            Self::LifetimeTooLong => "token_lifetime_too_long",
             Self::Revoked => "token_revoked",
             Self::NotBound => "token_not_bound",
             Self::KeyMismatch => "key_binding_mismatch",
@@ -642,6 +651,7 @@ impl TokenError {
             Self::WrongAudience => "access token for another audience",
             Self::Expired { .. } => "access token expired",
             Self::NotYetValid { .. } => "access token not yet valid",
+            Self::LifetimeTooLong => "access token lifetime too long",
             Self::Revoked => "access token revoked",
             Self::NotBound => "access token is not DPoP-bound",
             Self::KeyMismatch => "invalid DPoP key binding",

@@ -6,6 +6,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod danger;
 mod error;
 mod issuer;
 mod jose;
@@ -23,7 +24,7 @@ pub use issuer::introspection::{introspect, introspection_json};
 pub use issuer::par_endpoint::ParEndpoint;
 pub use issuer::refresh::{
     FamilyId, MemoryRefreshStore, Redemption, RefreshGrant, RefreshStore, RefreshTokenId,
-    RefreshTokens, DEFAULT_REFRESH_LIFETIME_SECS,
+    RefreshTokens, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::TokenEndpoint;
@@ -47,5 +48,5 @@ pub use token::issuer::{
     IssuedToken, TokenIssuer, TokenRequest, DEFAULT_TOKEN_LIFETIME_SECS, MAX_TOKEN_LIFETIME_SECS,
 };
 pub use token::issuer_keys::IssuerKeys;
-pub use token::key_set::KeySet;
+pub use token::key_set::{jwks_json, KeySet};
 pub use token::verifier::{TokenOptions, TokenVerifier, VerifiedToken};

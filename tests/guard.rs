@@ -640,3 +640,128 @@ fn rejections_never_echo_request_text() {
     assert!(!r.www_authenticate().contains(marker));
     assert!(!format!("{:?} {}", r.error(), r.error()).contains(marker));
 }
+
+#[test]
+fn replacing_a_key_under_the_same_kid_invalidates_cached_tokens() {
+    let w = world();
+    let old = SigningKey::generate().unwrap();
+    let new = SigningKey::generate().unwrap();
+    let jwks_with = |key: &SigningKey| {
+        let jwk = key.public_key().to_jwk();
+        format!(r#"{{"keys":[{},"kid":"k1"}}]}}"#, &jwk[..jwk.len() - 1])
+    };
+    let guard = RequestGuard::new(TokenVerifier::new(
+        ISS,
+        AUD,
+        KeySet::from_jwks(&jwks_with(&old)).unwrap(),
+    ));
+    let claims = format!(
+        r#"{{"iss":"{ISS}","sub":"alice","aud":"{AUD}","exp":{},"iat":{NOW},"jti":"k","client_id":"app","cnf":{{"jkt":"{}"}}}}"#,
+        NOW + 60,
+        w.client.thumbprint()
+    );
+    let token = sign_raw(
+        &old,
+        r#"{"typ":"at+jwt","alg":"ES256","kid":"k1"}"#,
+        &claims,
+    );
+    let authorization = format!("DPoP {token}");
+    let send = |guard: &RequestGuard| {
+        let proof = w.proof(&w.client, "GET", API, &token);
+        guard.check(
+            &ResourceRequest::new("GET", API, &[&authorization], &[&proof]),
+            now(),
+        )
+    };
+    assert!(send(&guard).is_ok(), "verified and cached");
+    guard
+        .tokens()
+        .set_keys(KeySet::from_jwks(&jwks_with(&new)).unwrap());
+    let r = send(&guard).unwrap_err();
+    assert_eq!(r.error(), &Error::InvalidToken(TokenError::UnknownKey));
+}
+
+#[test]
+fn overlong_tokens_are_refused() {
+    let w = world();
+    let key = SigningKey::from_jwk(&w.issuer.keys().active().to_jwk()).unwrap();
+    let claims = format!(
+        r#"{{"iss":"{ISS}","sub":"alice","aud":"{AUD}","exp":{},"iat":{NOW},"jti":"l","client_id":"app","cnf":{{"jkt":"{}"}}}}"#,
+        NOW + 3601,
+        w.client.thumbprint()
+    );
+    let header = format!(
+        r#"{{"typ":"at+jwt","alg":"ES256","kid":"{}"}}"#,
+        key.thumbprint()
+    );
+    let token = sign_raw(&key, &header, &claims);
+    let r = assert_rejected(
+        w.send_dpop(&token, &w.proof(&w.client, "GET", API, &token)),
+        401,
+        Some("invalid_token"),
+    );
+    assert_eq!(r.error(), &Error::InvalidToken(TokenError::LifetimeTooLong));
+}
+
+/// A revocation store that is down.
+struct Unreachable;
+
+impl RevocationStore for Unreachable {
+    fn revoke(&self, _: &Revocation, _: UnixTime) -> Result<(), keybound::StoreError> {
+        Err(keybound::StoreError::Unavailable)
+    }
+    fn is_revoked(
+        &self,
+        _: &keybound::AccessTokenClaims,
+        _: UnixTime,
+    ) -> Result<bool, keybound::StoreError> {
+        Err(keybound::StoreError::Unavailable)
+    }
+}
+
+#[test]
+fn unavailable_store_fails_closed_with_503() {
+    let w = world();
+    let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, w.issuer.keys().key_set()))
+        .with_revocation_store(Unreachable);
+    let token = w.token();
+    let authorization = format!("DPoP {token}");
+    let proof = w.proof(&w.client, "GET", API, &token);
+    let r = guard
+        .check(
+            &ResourceRequest::new("GET", API, &[&authorization], &[&proof]),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.error(), &Error::Store(keybound::StoreError::Unavailable));
+    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256""#);
+}
+
+#[test]
+fn debug_output_hides_credentials() {
+    let w = world();
+    let issued = w
+        .issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", w.client.thumbprint()),
+            now(),
+        )
+        .unwrap();
+    let token = issued.access_token.clone();
+    let authorization = format!("DPoP {token}");
+    let proof = w.proof(&w.client, "GET", API, &token);
+    let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+    let request = ResourceRequest::new("GET", API, &authz, &dpop);
+    let builder = w.client.proof("GET", API).with_access_token(&token);
+    for text in [
+        format!("{issued:?}"),
+        format!("{request:?}"),
+        format!("{builder:?}"),
+        format!("{:?}", w.issuer),
+    ] {
+        assert!(!text.contains(&token), "{text}");
+        assert!(!text.contains(&proof), "{text}");
+    }
+    let _ = builder;
+}

@@ -411,22 +411,22 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         .unwrap();
     assert_eq!(first.len(), 43);
     let (grant, second) = refresh
-        .redeem(&first, &token_proof(&endpoint, &client), now())
+        .redeem(&first, "app", &token_proof(&endpoint, &client), now())
         .unwrap();
     assert_eq!(grant.subject, "alice");
     assert_eq!(grant.jkt, client.thumbprint());
     let (_, third) = refresh
-        .redeem(&second, &token_proof(&endpoint, &client), now())
+        .redeem(&second, "app", &token_proof(&endpoint, &client), now())
         .unwrap();
     // Replaying the first token: refused, and the whole family dies.
     assert_eq!(
         refresh
-            .redeem(&first, &token_proof(&endpoint, &client), now())
+            .redeem(&first, "app", &token_proof(&endpoint, &client), now())
             .unwrap_err(),
         Error::InvalidGrant(GrantError::RefreshTokenReused)
     );
     let err = refresh
-        .redeem(&third, &token_proof(&endpoint, &client), now())
+        .redeem(&third, "app", &token_proof(&endpoint, &client), now())
         .unwrap_err();
     assert_eq!(err, Error::InvalidGrant(GrantError::UnknownRefreshToken));
     let response = error_response(&err);
@@ -451,17 +451,17 @@ fn refresh_needs_a_proof_by_the_bound_key() {
         .unwrap();
     assert_eq!(
         refresh
-            .redeem(&token, &token_proof(&endpoint, &thief), now())
+            .redeem(&token, "app", &token_proof(&endpoint, &thief), now())
             .unwrap_err(),
         Error::InvalidGrant(GrantError::KeyMismatch)
     );
     // The thief's attempt did not burn the token for its owner.
     assert!(refresh
-        .redeem(&token, &token_proof(&endpoint, &client), now())
+        .redeem(&token, "app", &token_proof(&endpoint, &client), now())
         .is_ok());
     assert_eq!(
         refresh
-            .redeem("unknown", &token_proof(&endpoint, &client), now())
+            .redeem("unknown", "app", &token_proof(&endpoint, &client), now())
             .unwrap_err(),
         Error::InvalidGrant(GrantError::UnknownRefreshToken)
     );
@@ -480,7 +480,7 @@ fn refresh_needs_a_proof_by_the_bound_key() {
     let proof = client.proof("POST", TOKEN_URL).sign(later).unwrap();
     let proof = endpoint.check(&[&proof], None, later).unwrap();
     assert_eq!(
-        short.redeem(&t, &proof, later).unwrap_err(),
+        short.redeem(&t, "app", &proof, later).unwrap_err(),
         Error::InvalidGrant(GrantError::UnknownRefreshToken)
     );
 }
@@ -509,7 +509,7 @@ fn concurrent_refresh_has_one_winner() {
             let (refresh, token, barrier) = (refresh.clone(), token.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                refresh.redeem(&token, &proof, now()).is_ok()
+                refresh.redeem(&token, "app", &proof, now()).is_ok()
             })
         })
         .collect();
@@ -565,5 +565,75 @@ fn introspection_reports_binding_and_hides_reasons() {
     assert_eq!(
         introspect(&verifier, &revocations, &issued.access_token, now()),
         r#"{"active":false}"#
+    );
+}
+
+#[test]
+fn a_thief_cannot_trigger_family_revocation_or_use_another_clients_token() {
+    let endpoint = TokenEndpoint::new(TOKEN_URL);
+    let refresh = RefreshTokens::new();
+    let client = signer();
+    let thief = signer();
+    let first = refresh
+        .issue(
+            "alice",
+            "app",
+            None,
+            &token_proof(&endpoint, &client),
+            now(),
+        )
+        .unwrap();
+    let (_, second) = refresh
+        .redeem(&first, "app", &token_proof(&endpoint, &client), now())
+        .unwrap();
+    // The thief replays the used token with its own key: refused, family untouched.
+    assert_eq!(
+        refresh
+            .redeem(&first, "app", &token_proof(&endpoint, &thief), now())
+            .unwrap_err(),
+        Error::InvalidGrant(GrantError::KeyMismatch)
+    );
+    // Another client id: refused, token not consumed.
+    assert!(refresh
+        .redeem(
+            &second,
+            "other-app",
+            &token_proof(&endpoint, &client),
+            now()
+        )
+        .is_err());
+    assert!(refresh
+        .redeem(&second, "app", &token_proof(&endpoint, &client), now())
+        .is_ok());
+}
+
+#[test]
+fn full_refresh_store_fails_closed() {
+    use keybound::{MemoryRefreshStore, StoreError};
+    let endpoint = TokenEndpoint::new(TOKEN_URL);
+    let refresh = RefreshTokens::with_store(MemoryRefreshStore::with_capacity(2));
+    let client = signer();
+    for _ in 0..2 {
+        assert!(refresh
+            .issue(
+                "alice",
+                "app",
+                None,
+                &token_proof(&endpoint, &client),
+                now()
+            )
+            .is_ok());
+    }
+    assert_eq!(
+        refresh
+            .issue(
+                "alice",
+                "app",
+                None,
+                &token_proof(&endpoint, &client),
+                now()
+            )
+            .unwrap_err(),
+        Error::Store(StoreError::Full)
     );
 }

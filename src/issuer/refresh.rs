@@ -64,9 +64,12 @@ pub struct RefreshGrant {
 pub enum Redemption {
     /// The token was live and bound to the presented key; it is now used.
     Redeemed(RefreshGrant),
-    /// The token was already used; the store has revoked its whole family.
+    /// The token was already used (and was presented with its key): the store has revoked
+    /// its whole family.
     Reused,
-    /// The token is bound to another key; it was left unused.
+    /// The token is bound to another key or was issued to another client; it was left as it
+    /// was. Someone without the key cannot use the token, so cannot trigger reuse detection
+    /// either.
     WrongKey,
     /// Unknown, expired, or its family is revoked.
     Unknown,
@@ -84,11 +87,12 @@ pub trait RefreshStore: Send + Sync {
         now: UnixTime,
     ) -> Result<(), StoreError>;
 
-    /// Uses the token `id` if it is live, unused and bound to `jkt`; on reuse, revokes its
-    /// family.
+    /// Uses the token `id` if it is live, issued to `client_id`, bound to `jkt` and unused; if
+    /// it was used before (and `client_id` and `jkt` match), revokes its family.
     fn redeem(
         &self,
         id: &RefreshTokenId,
+        client_id: &str,
         jkt: &Thumbprint,
         now: UnixTime,
     ) -> Result<Redemption, StoreError>;
@@ -109,10 +113,11 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
     fn redeem(
         &self,
         id: &RefreshTokenId,
+        client_id: &str,
         jkt: &Thumbprint,
         now: UnixTime,
     ) -> Result<Redemption, StoreError> {
-        (**self).redeem(id, jkt, now)
+        (**self).redeem(id, client_id, jkt, now)
     }
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
         (**self).revoke_family(family, until)
@@ -128,33 +133,54 @@ struct Stored {
 struct Tables {
     tokens: HashMap<RefreshTokenId, Stored>,
     revoked_families: HashMap<FamilyId, u64>,
+    /// When expired entries were last swept (seconds), to sweep at most once a second.
+    last_sweep: u64,
 }
 
-/// An in-memory [`RefreshStore`] behind one lock. Used tokens are kept until they expire (to
-/// detect reuse); expired tokens and family revocations are swept on every insert.
-#[derive(Default)]
+/// Default capacity of [`MemoryRefreshStore`]: 1 048 576 tokens (used ones included).
+pub const DEFAULT_REFRESH_CAPACITY: usize = 1 << 20;
+
+/// An in-memory [`RefreshStore`] behind one lock, bounded by a capacity. Used tokens are kept
+/// until they expire (to detect reuse). Expired entries are swept when the store is full (at
+/// most once a second); a store full of live tokens refuses new ones with
+/// [`StoreError::Full`] (fail closed).
 pub struct MemoryRefreshStore {
     tables: Mutex<Tables>,
+    capacity: usize,
 }
 
 impl MemoryRefreshStore {
-    /// An empty store.
+    /// An empty store of [`DEFAULT_REFRESH_CAPACITY`].
     pub fn new() -> Self {
-        Self::default()
+        Self::with_capacity(DEFAULT_REFRESH_CAPACITY)
+    }
+
+    /// An empty store holding at most `capacity` tokens.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            tables: Mutex::new(Tables::default()),
+            capacity: capacity.max(1),
+        }
     }
 
     /// Tokens held, used ones included.
     pub fn len(&self) -> usize {
-        self.tables
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .tokens
-            .len()
+        self.lock().tokens.len()
     }
 
     /// Whether no token is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for MemoryRefreshStore {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -162,6 +188,7 @@ impl core::fmt::Debug for MemoryRefreshStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MemoryRefreshStore")
             .field("tokens", &self.len())
+            .field("capacity", &self.capacity)
             .finish()
     }
 }
@@ -173,11 +200,17 @@ impl RefreshStore for MemoryRefreshStore {
         grant: RefreshGrant,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        tables.tokens.retain(|_, t| t.grant.expires_at >= now);
-        tables
-            .revoked_families
-            .retain(|_, until| *until >= now.as_secs());
+        let mut tables = self.lock();
+        if tables.tokens.len() >= self.capacity && tables.last_sweep < now.as_secs() {
+            tables.last_sweep = now.as_secs();
+            tables.tokens.retain(|_, t| t.grant.expires_at >= now);
+            tables
+                .revoked_families
+                .retain(|_, until| *until >= now.as_secs());
+        }
+        if tables.tokens.len() >= self.capacity {
+            return Err(StoreError::Full);
+        }
         tables.tokens.insert(id, Stored { grant, used: false });
         Ok(())
     }
@@ -185,10 +218,11 @@ impl RefreshStore for MemoryRefreshStore {
     fn redeem(
         &self,
         id: &RefreshTokenId,
+        client_id: &str,
         jkt: &Thumbprint,
         now: UnixTime,
     ) -> Result<Redemption, StoreError> {
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tables = self.lock();
         let Some(stored) = tables.tokens.get(id) else {
             return Ok(Redemption::Unknown);
         };
@@ -196,13 +230,14 @@ impl RefreshStore for MemoryRefreshStore {
         if stored.grant.expires_at < now || tables.revoked_families.contains_key(&family) {
             return Ok(Redemption::Unknown);
         }
+        // Binding first: without the key, a stolen token cannot even trigger reuse detection.
+        if stored.grant.jkt != *jkt || stored.grant.client_id != client_id {
+            return Ok(Redemption::WrongKey);
+        }
         if stored.used {
             let until = stored.grant.family_expires_at.as_secs();
             tables.revoked_families.insert(family, until);
             return Ok(Redemption::Reused);
-        }
-        if stored.grant.jkt != *jkt {
-            return Ok(Redemption::WrongKey);
         }
         let grant = stored.grant.clone();
         if let Some(stored) = tables.tokens.get_mut(id) {
@@ -212,8 +247,9 @@ impl RefreshStore for MemoryRefreshStore {
     }
 
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        tables.revoked_families.insert(*family, until.as_secs());
+        self.lock()
+            .revoked_families
+            .insert(*family, until.as_secs());
         Ok(())
     }
 }
@@ -235,7 +271,7 @@ impl RefreshStore for MemoryRefreshStore {
 /// // Later: a refresh request, with a new proof by the same key.
 /// let proof = client.proof("POST", "https://as.example.com/token").sign(now)?;
 /// let proof = endpoint.check(&[proof.as_str()], None, now)?;
-/// let (grant, second) = refresh.redeem(&first, &proof, now)?;
+/// let (grant, second) = refresh.redeem(&first, "app", &proof, now)?;
 /// assert_eq!(grant.subject, "alice");
 /// assert_ne!(first, second);
 /// # Ok::<(), keybound::Error>(())
@@ -306,17 +342,23 @@ impl<S: RefreshStore> RefreshTokens<S> {
         self.store_new(grant, now, &mut rng)
     }
 
-    /// Redeems `refresh_token` presented with the refresh request's verified `proof`: the proof
-    /// must be by the key the token is bound to. Returns the grant and the rotated refresh
-    /// token (same family, same binding). A token presented twice revokes its family.
+    /// Redeems `refresh_token` presented by the (authenticated or declared) `client_id` with the
+    /// refresh request's verified `proof` (from [`TokenEndpoint::check`](crate::TokenEndpoint::check)):
+    /// the token must have been issued to `client_id` (RFC 6749 §6) and the proof must be by the
+    /// key the token is bound to (RFC 9449 §5). Returns the grant and the rotated refresh token
+    /// (same family, same binding). A token presented twice by its key revokes its family.
     pub fn redeem(
         &self,
         refresh_token: &str,
+        client_id: &str,
         proof: &VerifiedProof,
         now: UnixTime,
     ) -> Result<(RefreshGrant, String), Error> {
         let id = RefreshTokenId::of(refresh_token);
-        match self.store.redeem(&id, &proof.thumbprint(), now)? {
+        match self
+            .store
+            .redeem(&id, client_id, &proof.thumbprint(), now)?
+        {
             Redemption::Redeemed(grant) => {
                 let next = self.store_new(grant.clone(), now, &mut getrandom::SysRng)?;
                 Ok((grant, next))

@@ -121,6 +121,9 @@ impl Shard {
 pub struct MemoryReplayStore {
     shards: Box<[Mutex<Shard>]>,
     shard_capacity: usize,
+    /// Picks the shard with a per-store random key: replay keys are public hashes, so a fixed
+    /// choice would let a client aim all its proofs at one shard and fill it 16 times sooner.
+    shard_picker: std::collections::hash_map::RandomState,
 }
 
 impl MemoryReplayStore {
@@ -129,6 +132,7 @@ impl MemoryReplayStore {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             shard_capacity: capacity.div_ceil(SHARDS).max(1),
+            shard_picker: std::collections::hash_map::RandomState::new(),
         }
     }
 
@@ -167,7 +171,8 @@ impl ReplayStore for MemoryReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
-        let index = usize::from(key.0[0]) % SHARDS;
+        let index =
+            (std::hash::BuildHasher::hash_one(&self.shard_picker, key.0) % SHARDS as u64) as usize;
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // accepts a replay, so a poisoned lock is recovered.
         let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());

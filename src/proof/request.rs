@@ -7,7 +7,7 @@ use crate::jose::thumbprint::TokenHash;
 /// `url` is the request's URL as the server itself is reached from outside (its configured
 /// public origin plus the request path), never derived from the request's `Host` header
 /// without a policy that says so.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct ProofRequest<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a str,
@@ -37,5 +37,16 @@ impl<'a> ProofRequest<'a> {
     pub fn with_access_token_hash(mut self, hash: TokenHash) -> Self {
         self.access_token = Some(hash);
         self
+    }
+}
+
+impl core::fmt::Debug for ProofRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ProofRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("dpop_headers", &self.dpop_headers.len())
+            .field("access_token", &self.access_token)
+            .finish()
     }
 }

@@ -77,7 +77,6 @@ impl core::fmt::Debug for ProofSigner {
 }
 
 /// One proof being built; finish with [`sign`](Self::sign).
-#[derive(Debug)]
 #[must_use = "a proof builder does nothing until signed"]
 pub struct ProofBuilder<'a> {
     signer: &'a ProofSigner,
@@ -85,6 +84,18 @@ pub struct ProofBuilder<'a> {
     url: &'a str,
     access_token: Option<&'a str>,
     nonce: Option<&'a str>,
+}
+
+impl core::fmt::Debug for ProofBuilder<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The access token is a credential: show only whether one is attached.
+        f.debug_struct("ProofBuilder")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("access_token", &self.access_token.map(|_| ".."))
+            .field("nonce", &self.nonce)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize)]

@@ -36,7 +36,33 @@ use crate::time::{Clock, UnixTime};
 pub struct ProofVerifier<S = MemoryReplayStore> {
     options: ProofOptions,
     replay: S,
-    nonces: Option<NonceEngine>,
+    nonces: Option<NoncePolicy>,
+}
+
+/// Where required nonces come from.
+enum NoncePolicy {
+    /// Stateless HMAC nonces (the normal server case).
+    Engine(NonceEngine),
+    /// One nonce the server handed out and requires (one-shot checks, scripting).
+    Fixed(String),
+}
+
+impl NoncePolicy {
+    fn issue(&self, now: UnixTime) -> String {
+        match self {
+            Self::Engine(engine) => engine.issue(now),
+            Self::Fixed(nonce) => nonce.clone(),
+        }
+    }
+
+    /// `Ok(true)` for a current nonce, `Ok(false)` for an older one still accepted.
+    fn check(&self, nonce: &str, now: UnixTime) -> Result<bool, NonceProblem> {
+        match self {
+            Self::Engine(engine) => engine.check(nonce, now),
+            Self::Fixed(expected) if expected == nonce => Ok(true),
+            Self::Fixed(_) => Err(NonceProblem::Invalid),
+        }
+    }
 }
 
 impl ProofVerifier<MemoryReplayStore> {
@@ -72,8 +98,20 @@ impl<S: ReplayStore> ProofVerifier<S> {
 
     /// Requires a server nonce from `engine` in every proof (RFC 9449 §8, §11.3).
     pub fn with_nonces(mut self, engine: NonceEngine) -> Self {
-        self.nonces = Some(engine);
+        self.nonces = Some(NoncePolicy::Engine(engine));
         self
+    }
+
+    /// Requires exactly `nonce` — one value the server handed out — in every proof. For
+    /// one-shot checks and scripts; servers use [`with_nonces`](Self::with_nonces). Refused if
+    /// `nonce` is not `1*NQCHAR` (RFC 9449 §8.1).
+    pub fn with_required_nonce(mut self, nonce: impl Into<String>) -> Result<Self, Error> {
+        let nonce = nonce.into();
+        if !crate::proof::syntax::is_nonce(&nonce) {
+            return Err(Error::InvalidArgument("nonce"));
+        }
+        self.nonces = Some(NoncePolicy::Fixed(nonce));
+        Ok(self)
     }
 
     /// The options in force.
@@ -83,12 +121,15 @@ impl<S: ReplayStore> ProofVerifier<S> {
 
     /// The nonce engine, if nonces are required (to rotate its secret).
     pub fn nonce_engine(&self) -> Option<&NonceEngine> {
-        self.nonces.as_ref()
+        match &self.nonces {
+            Some(NoncePolicy::Engine(engine)) => Some(engine),
+            _ => None,
+        }
     }
 
     /// A fresh nonce to send in `DPoP-Nonce`, if nonces are required.
     pub fn issue_nonce(&self, now: UnixTime) -> Option<String> {
-        self.nonces.as_ref().map(|engine| engine.issue(now))
+        self.nonces.as_ref().map(|policy| policy.issue(now))
     }
 
     /// [`verify`](Self::verify) at the time `clock` reads.
@@ -230,18 +271,18 @@ impl<S: ReplayStore> ProofVerifier<S> {
 
         // Step 10: the server's nonce, when the server requires one.
         let mut fresh_nonce = None;
-        if let Some(engine) = &self.nonces {
+        if let Some(policy) = &self.nonces {
             let current = match optional_str(&claims, "nonce")? {
                 None => Err(NonceProblem::Missing),
-                Some(nonce) => engine.check(nonce, now),
+                Some(nonce) => policy.check(nonce, now),
             };
             match current {
                 Ok(true) => {}
-                Ok(false) => fresh_nonce = Some(engine.issue(now)),
+                Ok(false) => fresh_nonce = Some(policy.issue(now)),
                 Err(problem) => {
                     return Err(Error::UseDpopNonce {
                         problem,
-                        nonce: engine.issue(now),
+                        nonce: policy.issue(now),
                     })
                 }
             }
@@ -267,7 +308,7 @@ impl<S> core::fmt::Debug for ProofVerifier<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ProofVerifier")
             .field("options", &self.options)
-            .field("nonces", &self.nonces)
+            .field("nonces_required", &self.nonces.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -18,8 +18,9 @@ use crate::token::verifier::{TokenVerifier, VerifiedToken};
 /// What the guard needs to know about a request.
 ///
 /// `url` is the URL the client used, built from the server's configured public origin and the
-/// request path — never from the `Host` header unless a trusted proxy policy says so.
-#[derive(Clone, Copy, Debug)]
+/// request path — never from the `Host` header unless a trusted proxy policy says so. `Debug`
+/// does not print the header values (they carry credentials).
+#[derive(Clone, Copy)]
 pub struct ResourceRequest<'a> {
     method: &'a str,
     url: &'a str,
@@ -42,6 +43,17 @@ impl<'a> ResourceRequest<'a> {
             authorization,
             dpop,
         }
+    }
+}
+
+impl core::fmt::Debug for ResourceRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResourceRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("authorization", &self.authorization.len())
+            .field("dpop", &self.dpop.len())
+            .finish()
     }
 }
 
@@ -318,14 +330,16 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         now: UnixTime,
     ) -> Result<VerifiedToken, Error> {
         if let Some(cached) = self.cache.get(hash, now) {
-            if !self.tokens.has_key(cached.kid()) {
+            // The key that verified the token must still be the key its `kid` names: a key
+            // removed, or replaced under the same `kid`, invalidates cached tokens.
+            if self.tokens.key_thumbprint(cached.kid()) != Some(cached.key()) {
                 return Err(TokenError::UnknownKey.into());
             }
             self.tokens.check_times(cached.claims(), now)?;
             return Ok(cached);
         }
         let verified = self.tokens.verify(token, now)?;
-        self.cache.insert(hash, &verified, now);
+        self.cache.insert(hash, &verified);
         Ok(verified)
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::jose::thumbprint::TokenHash;
+use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::time::UnixTime;
 use crate::token::claims::AccessTokenClaims;
 use crate::token::verifier::VerifiedToken;
@@ -19,6 +19,9 @@ type Shard = Mutex<HashMap<[u8; 32], Entry>>;
 struct Entry {
     claims: Arc<AccessTokenClaims>,
     kid: String,
+    /// The thumbprint of the key that verified the signature: a hit counts only while the key
+    /// set still maps `kid` to this very key.
+    key: Thumbprint,
 }
 
 /// Verified claims keyed by the token's SHA-256 (the hash `ath` needs anyway), kept until the
@@ -56,22 +59,21 @@ impl TokenCache {
         Some(VerifiedToken::from_cache(
             entry.claims.clone(),
             entry.kid.clone(),
+            entry.key,
         ))
     }
 
-    /// Remembers a verified token. When the shard is full, expired entries go first, then an
-    /// arbitrary one: dropping a cache entry only costs a signature verification.
-    pub(crate) fn insert(&self, hash: &TokenHash, token: &VerifiedToken, now: UnixTime) {
+    /// Remembers a verified token. When the shard is full an arbitrary entry
+    /// makes room (constant time; expired entries also leave on lookup): dropping a cache entry
+    /// only costs a signature verification later.
+    pub(crate) fn insert(&self, hash: &TokenHash, token: &VerifiedToken) {
         if self.shard_capacity == 0 {
             return;
         }
         let mut shard = self.shard(hash).lock().unwrap_or_else(|e| e.into_inner());
         if shard.len() >= self.shard_capacity {
-            shard.retain(|_, e| e.claims.expires_at() >= now);
-            if shard.len() >= self.shard_capacity {
-                if let Some(victim) = shard.keys().next().copied() {
-                    shard.remove(&victim);
-                }
+            if let Some(victim) = shard.keys().next().copied() {
+                shard.remove(&victim);
             }
         }
         shard.insert(
@@ -79,6 +81,7 @@ impl TokenCache {
             Entry {
                 claims: token.shared_claims().clone(),
                 kid: token.kid().to_owned(),
+                key: token.key(),
             },
         );
     }

@@ -87,8 +87,8 @@ impl TokenRequest {
     }
 }
 
-/// A freshly minted access token.
-#[derive(Clone, Debug)]
+/// A freshly minted access token. `Debug` does not print the token.
+#[derive(Clone)]
 #[must_use]
 pub struct IssuedToken {
     /// The compact JWS to hand to the client.
@@ -99,6 +99,17 @@ pub struct IssuedToken {
     pub jti: String,
     /// Its `exp`.
     pub expires_at: UnixTime,
+}
+
+impl core::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("access_token", &"..")
+            .field("expires_in", &self.expires_in)
+            .field("jti", &self.jti)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Mints RFC 9068 `at+jwt` access tokens signed with ES256 and bound to a DPoP key.

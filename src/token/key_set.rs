@@ -76,9 +76,11 @@ impl KeySet {
     }
 }
 
-/// `{"keys":[…]}` with `kid` = thumbprint, `alg: ES256`, `use: sig` on each key.
-pub(crate) fn jwks_json<'a>(keys: impl Iterator<Item = &'a PublicKey>) -> String {
+/// A JWKS document `{"keys":[…]}` (RFC 7517 §5) of public keys, each with `kid` = its RFC 7638
+/// thumbprint, `alg: ES256` and `use: sig`.
+pub fn jwks_json<'a>(keys: impl IntoIterator<Item = &'a PublicKey>) -> String {
     let entries: Vec<String> = keys
+        .into_iter()
         .map(|key| {
             let jwk = key.to_jwk();
             format!(

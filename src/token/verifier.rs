@@ -25,6 +25,11 @@ pub struct TokenOptions {
     pub max_token_len: usize,
     /// Deepest JSON nesting accepted in the claims. Default **16**.
     pub max_json_depth: usize,
+    /// Longest accepted token lifetime (`exp − iat`), in seconds. Default **3600**, the
+    /// issuer's cap ([`MAX_TOKEN_LIFETIME_SECS`](crate::MAX_TOKEN_LIFETIME_SECS)): revocations
+    /// by key and subject are kept that long, so a longer-lived token could outlive them. If you
+    /// raise it, revoke with an `until` at least as far out.
+    pub max_lifetime_secs: u64,
 }
 
 impl TokenOptions {
@@ -34,6 +39,7 @@ impl TokenOptions {
             leeway_secs: 5,
             max_token_len: 16 * 1024,
             max_json_depth: 16,
+            max_lifetime_secs: crate::token::issuer::MAX_TOKEN_LIFETIME_SECS,
         }
     }
 
@@ -52,6 +58,12 @@ impl TokenOptions {
     /// Sets [`max_json_depth`](Self::max_json_depth).
     pub const fn with_max_json_depth(mut self, depth: usize) -> Self {
         self.max_json_depth = depth;
+        self
+    }
+
+    /// Sets [`max_lifetime_secs`](Self::max_lifetime_secs).
+    pub const fn with_max_lifetime_secs(mut self, secs: u64) -> Self {
+        self.max_lifetime_secs = secs;
         self
     }
 }
@@ -106,8 +118,9 @@ impl TokenVerifier {
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
     }
 
-    pub(crate) fn has_key(&self, kid: &str) -> bool {
-        self.current_keys().get(kid).is_some()
+    /// The thumbprint of the key `kid` names in the current key set.
+    pub(crate) fn key_thumbprint(&self, kid: &str) -> Option<Thumbprint> {
+        self.current_keys().get(kid).map(|key| key.thumbprint())
     }
 
     fn current_keys(&self) -> Arc<KeySet> {
@@ -149,10 +162,16 @@ impl TokenVerifier {
         if !claims.aud.contains(&self.audience) {
             return Err(TokenError::WrongAudience);
         }
+        if claims.exp.as_secs().saturating_sub(claims.iat.as_secs())
+            > self.options.max_lifetime_secs
+        {
+            return Err(TokenError::LifetimeTooLong);
+        }
         self.check_times(&claims, now)?;
         Ok(VerifiedToken {
             claims: Arc::new(claims),
             kid,
+            key: key.thumbprint(),
         })
     }
 
@@ -188,6 +207,7 @@ impl TokenVerifier {
 pub struct VerifiedToken {
     claims: Arc<AccessTokenClaims>,
     kid: String,
+    key: Thumbprint,
 }
 
 impl VerifiedToken {
@@ -210,7 +230,12 @@ impl VerifiedToken {
         &self.claims
     }
 
-    pub(crate) fn from_cache(claims: Arc<AccessTokenClaims>, kid: String) -> Self {
-        Self { claims, kid }
+    /// The thumbprint of the key that verified the signature.
+    pub(crate) fn key(&self) -> Thumbprint {
+        self.key
+    }
+
+    pub(crate) fn from_cache(claims: Arc<AccessTokenClaims>, kid: String, key: Thumbprint) -> Self {
+        Self { claims, kid, key }
     }
 }

@@ -1,0 +1,145 @@
+//! `proof` and `verify-proof`: DPoP proofs (RFC 9449 §4).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use keybound::{Endpoint, ProofOptions, ProofRequest, ProofSigner, ProofVerifier};
+use serde_json::json;
+
+use crate::cli_error::CliError;
+use crate::keys::load_signing_key;
+use crate::output::{now, print_json, Outcome};
+
+/// Sign one DPoP proof (compact JWS, one line). `htu` is the URL without query and fragment.
+#[derive(Args)]
+#[command(
+    after_help = "Example:\n  keybound proof --key client.jwk --method GET \
+--url https://api.example.com/orders --access-token \"$TOKEN\"\n\n\
+  curl -H \"Authorization: DPoP $TOKEN\" -H \"DPoP: $(keybound proof …)\" https://api.example.com/orders"
+)]
+pub struct ProofArgs {
+    /// The client's private JWK file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The HTTP method of the request (`htm`), e.g. GET.
+    #[arg(long, value_name = "M")]
+    method: String,
+    /// The request URL (`htu` is this without query and fragment).
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// The access token the request carries; adds `ath`.
+    #[arg(long, value_name = "T")]
+    access_token: Option<String>,
+    /// The server-provided nonce (`DPoP-Nonce`).
+    #[arg(long, value_name = "N")]
+    nonce: Option<String>,
+    /// Pin `iat` to UNIX_SECONDS instead of the system clock.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+}
+
+/// Check one DPoP proof (RFC 9449 §4.3). Replay is out of scope for a one-shot process.
+///
+/// Prints one JSON object: `{"valid":true,"jkt","jti","iat","htm","htu"}` (exit 0) or
+/// `{"valid":false,"error","reason","description"}` (exit 1).
+#[derive(Args)]
+#[command(
+    after_help = "Example:\n  keybound verify-proof --proof \"$PROOF\" --method POST \
+--url https://as.example.com/token --now 1700000000\n\n\
+`error` is invalid_dpop_proof or use_dpop_nonce; `reason` is a stable code naming the failed \
+check (see the README's table of reasons)."
+)]
+pub struct VerifyProofArgs {
+    /// The proof (the DPoP header value).
+    #[arg(long, value_name = "P")]
+    proof: String,
+    /// The request method the proof must name (`htm`, case-sensitive).
+    #[arg(long, value_name = "M")]
+    method: String,
+    /// The request URL the proof must name (`htu`, compared after RFC 3986 normalisation).
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// The access token presented with the proof; its hash must equal `ath`.
+    #[arg(long, value_name = "T")]
+    access_token: Option<String>,
+    /// The server issued this nonce and requires it in the proof.
+    #[arg(long, value_name = "N")]
+    nonce: Option<String>,
+    /// Verify at UNIX_SECONDS instead of the system clock.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+    /// Oldest accepted `iat`, in seconds before now.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    max_age: u64,
+    /// Clock skew tolerated, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    leeway: u64,
+}
+
+pub fn proof(args: &ProofArgs) -> Result<Outcome, CliError> {
+    let signer = ProofSigner::new(load_signing_key(&args.key)?);
+    let mut builder = signer.proof(&args.method, &args.url);
+    if let Some(token) = &args.access_token {
+        builder = builder.with_access_token(token);
+    }
+    if let Some(nonce) = &args.nonce {
+        builder = builder.with_nonce(nonce);
+    }
+    let proof = builder
+        .sign(now(args.now))
+        .map_err(|e| CliError(e.to_string()))?;
+    println!("{proof}");
+    Ok(Outcome::Success)
+}
+
+/// Builds the proof verifier the verify commands share.
+pub fn proof_verifier(
+    max_age: u64,
+    leeway: u64,
+    nonce: Option<&str>,
+) -> Result<ProofVerifier, CliError> {
+    let options = ProofOptions::new()
+        .with_max_age_secs(max_age)
+        .with_leeway_secs(leeway);
+    let verifier = ProofVerifier::new().with_options(options);
+    match nonce {
+        None => Ok(verifier),
+        Some(nonce) => verifier
+            .with_required_nonce(nonce)
+            .map_err(|_| CliError::flag("--nonce", "not a valid nonce (RFC 9449 §8.1 NQCHAR)")),
+    }
+}
+
+pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
+    let verifier = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref())?;
+    let headers = [args.proof.as_str()];
+    let mut request = ProofRequest::new(&args.method, &args.url, &headers);
+    if let Some(token) = &args.access_token {
+        request = request.with_access_token(token);
+    }
+    match verifier.verify(&request, now(args.now)) {
+        Ok(proof) => {
+            print_json(&json!({
+                "valid": true,
+                "jkt": proof.thumbprint().to_string(),
+                "jti": proof.jti(),
+                "iat": proof.issued_at().as_secs(),
+                "htm": proof.htm(),
+                "htu": proof.htu(),
+            }));
+            Ok(Outcome::Success)
+        }
+        Err(error) => {
+            let code = error
+                .code(Endpoint::Token)
+                .map_or("invalid_dpop_proof", |c| c.as_str());
+            print_json(&json!({
+                "valid": false,
+                "error": code,
+                "reason": error.reason(),
+                "description": error.description(),
+            }));
+            Ok(Outcome::Rejected)
+        }
+    }
+}

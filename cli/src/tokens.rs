@@ -1,0 +1,155 @@
+//! `issue` and `verify-request`: bound access tokens (RFC 9068, RFC 9449 §6, §7).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use keybound::{
+    IssuerKeys, KeySet, RequestGuard, ResourceRequest, Thumbprint, TokenIssuer, TokenOptions,
+    TokenRequest, TokenVerifier, DEFAULT_TOKEN_LIFETIME_SECS,
+};
+use serde_json::{json, Value};
+
+use crate::cli_error::CliError;
+use crate::keys::load_signing_key;
+use crate::output::{now, print_json, Outcome};
+use crate::proofs::proof_verifier;
+
+/// Issue an RFC 9068 `at+jwt` access token bound to JKT (`cnf.jkt`), signed with ES256; the
+/// header's `kid` is the issuer key's thumbprint.
+#[derive(Args)]
+#[command(
+    after_help = "Example:\n  keybound issue --key issuer.jwk --iss https://as.example.com \
+--aud https://api.example.com --sub alice --jkt \"$(keybound thumbprint --key client.jwk)\" --scope orders:read"
+)]
+pub struct IssueArgs {
+    /// The issuer's private JWK file.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// `iss`: the issuer identifier.
+    #[arg(long, value_name = "ISS")]
+    iss: String,
+    /// `aud`: the resource server the token is for.
+    #[arg(long, value_name = "AUD")]
+    aud: String,
+    /// `sub`: the subject.
+    #[arg(long, value_name = "SUB")]
+    sub: String,
+    /// The client key's thumbprint to bind to (`cnf.jkt`).
+    #[arg(long, value_name = "JKT")]
+    jkt: String,
+    /// Lifetime in seconds (at most 3600).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TOKEN_LIFETIME_SECS)]
+    ttl: u64,
+    /// `scope`: space-separated scopes.
+    #[arg(long, value_name = "S")]
+    scope: Option<String>,
+    /// `client_id` (default: keybound-cli).
+    #[arg(long, value_name = "ID", default_value = "keybound-cli")]
+    client_id: String,
+    /// Pin `iat` to UNIX_SECONDS instead of the system clock.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+}
+
+/// Run the resource-server guard on one request: token, proof, binding (RFC 9449 §7).
+///
+/// Prints one JSON object: `{"valid":true,"sub","jkt","client_id","scope","claims"}` (exit 0)
+/// or `{"valid":false,"status","error","reason","www_authenticate","dpop_nonce"}` (exit 1).
+#[derive(Args)]
+#[command(
+    after_help = "Example:\n  keybound verify-request --jwks jwks.json --iss https://as.example.com \
+--aud https://api.example.com --method GET --url https://api.example.com/orders \
+--authorization \"DPoP $TOKEN\" --dpop \"$PROOF\""
+)]
+pub struct VerifyRequestArgs {
+    /// The issuer's JWKS file.
+    #[arg(long, value_name = "FILE")]
+    jwks: PathBuf,
+    /// The expected `iss`.
+    #[arg(long, value_name = "ISS")]
+    iss: String,
+    /// This resource server's audience (must be in `aud`).
+    #[arg(long, value_name = "AUD")]
+    aud: String,
+    /// The request method.
+    #[arg(long, value_name = "M")]
+    method: String,
+    /// The request's public URL.
+    #[arg(long, value_name = "URL")]
+    url: String,
+    /// The `Authorization` header value, e.g. "DPoP eyJ…" (repeat for several headers).
+    #[arg(long, value_name = "VALUE", required = true)]
+    authorization: Vec<String>,
+    /// The `DPoP` header value (repeat for several headers).
+    #[arg(long, value_name = "PROOF", required = true)]
+    dpop: Vec<String>,
+    /// The server issued this nonce and requires it in the proof.
+    #[arg(long, value_name = "N")]
+    nonce: Option<String>,
+    /// Verify at UNIX_SECONDS instead of the system clock.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+    /// Oldest accepted proof `iat`, in seconds before now.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    max_age: u64,
+    /// Clock skew tolerated for the proof and the token, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    leeway: u64,
+}
+
+pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
+    let key = load_signing_key(&args.key)?;
+    let jkt = Thumbprint::from_base64url(&args.jkt)
+        .map_err(|_| CliError::flag("--jkt", "not a base64url SHA-256 thumbprint"))?;
+    let mut request =
+        TokenRequest::new(&args.sub, &args.aud, &args.client_id, jkt).with_lifetime_secs(args.ttl);
+    if let Some(scope) = &args.scope {
+        request = request.with_scope(scope);
+    }
+    let issuer = TokenIssuer::new(&args.iss, IssuerKeys::new(key));
+    let issued = issuer.issue(&request, now(args.now)).map_err(|e| {
+        CliError(format!(
+            "cannot issue: {e} (--ttl is 1..=3600; --iss, --aud, --sub, --client-id non-empty)"
+        ))
+    })?;
+    println!("{}", issued.access_token);
+    Ok(Outcome::Success)
+}
+
+pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
+    let text = std::fs::read_to_string(&args.jwks).map_err(|e| CliError::file(&args.jwks, e))?;
+    let keys = KeySet::from_jwks(text.trim())
+        .map_err(|e| CliError::file(&args.jwks, format!("not a usable JWKS: {e}")))?;
+    let tokens = TokenVerifier::new(&args.iss, &args.aud, keys)
+        .with_options(TokenOptions::new().with_leeway_secs(args.leeway));
+    let proofs = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref())?;
+    let guard = RequestGuard::new(tokens).with_proof_verifier(proofs);
+    let authorization: Vec<&str> = args.authorization.iter().map(String::as_str).collect();
+    let dpop: Vec<&str> = args.dpop.iter().map(String::as_str).collect();
+    let request = ResourceRequest::new(&args.method, &args.url, &authorization, &dpop);
+    match guard.check(&request, now(args.now)) {
+        Ok(authorized) => {
+            print_json(&json!({
+                "valid": true,
+                "sub": authorized.subject(),
+                "jkt": authorized.jkt().map(|t| t.to_string()),
+                "client_id": authorized.client_id(),
+                "scope": authorized.claims().scope(),
+                "claims": Value::Object(authorized.claims().to_json()),
+            }));
+            Ok(Outcome::Success)
+        }
+        Err(rejection) => {
+            let error = rejection.error();
+            print_json(&json!({
+                "valid": false,
+                "status": rejection.status(),
+                "error": error.code(keybound::Endpoint::Resource).map(|c| c.as_str()),
+                "reason": error.reason(),
+                "www_authenticate": rejection.www_authenticate(),
+                "dpop_nonce": rejection.dpop_nonce(),
+            }));
+            Ok(Outcome::Rejected)
+        }
+    }
+}
