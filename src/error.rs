@@ -98,6 +98,8 @@ pub enum Error {
     InvalidArgument(&'static str),
     /// The operating system's random number generator failed.
     Randomness,
+    /// An external signer (HSM, KMS, keystore) failed to sign.
+    Signer,
 }
 
 impl Error {
@@ -118,7 +120,7 @@ impl Error {
             // answers 503 with a bare challenge; the token endpoint uses the RFC 6749 code.
             Self::Store(_) if endpoint == Endpoint::Resource => None,
             Self::Store(_) => Some(ErrorCode::TemporarilyUnavailable),
-            Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness => None,
+            Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness | Self::Signer => None,
         }
     }
 
@@ -155,6 +157,7 @@ impl Error {
             Self::Store(e) => e.description(),
             Self::InvalidArgument(_) => "invalid argument",
             Self::Randomness => "random number generator failure",
+            Self::Signer => "signer failure",
         }
     }
 
@@ -172,6 +175,7 @@ impl Error {
             Self::Store(e) => e.reason(),
             Self::InvalidArgument(_) => "invalid_argument",
             Self::Randomness => "randomness",
+            Self::Signer => "signer_failure",
         }
     }
 
@@ -198,6 +202,7 @@ impl fmt::Display for Error {
             Self::Store(e) => write!(f, "store failure: {e}"),
             Self::InvalidArgument(name) => write!(f, "invalid argument: {name}"),
             Self::Randomness => f.write_str("the system random number generator failed"),
+            Self::Signer => f.write_str("the external signer failed"),
         }
     }
 }

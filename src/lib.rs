@@ -8,6 +8,7 @@
 
 pub mod danger;
 mod error;
+mod integrations;
 mod issuer;
 mod jose;
 mod proof;
@@ -20,6 +21,12 @@ pub use error::{
     Endpoint, Error, ErrorCode, GrantError, JoseError, KeyError, NonceProblem, ProofError,
     RequestError, StoreError, TokenError,
 };
+#[cfg(feature = "http")]
+pub use integrations::http::{DPOP, DPOP_NONCE};
+#[cfg(feature = "reqwest")]
+pub use integrations::reqwest::{ClientError, DpopClient, TokenResponse};
+#[cfg(feature = "tower")]
+pub use integrations::tower::{DpopLayer, DpopService};
 pub use issuer::introspection::{introspect, introspection_json};
 pub use issuer::par_endpoint::ParEndpoint;
 pub use issuer::refresh::{
@@ -28,6 +35,7 @@ pub use issuer::refresh::{
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::TokenEndpoint;
+pub use jose::es256_signer::Es256Signer;
 pub use jose::public_key::PublicKey;
 pub use jose::signing_key::SigningKey;
 pub use jose::thumbprint::{Thumbprint, TokenHash};
@@ -41,6 +49,7 @@ pub use proof::signer::{ProofBuilder, ProofSigner};
 pub use proof::verifier::{ProofVerifier, VerifiedProof};
 pub use resource::authorization::Scheme;
 pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
+pub use resource::public_url::PublicUrlPolicy;
 pub use revocation::{MemoryRevocationStore, Revocation, RevocationStore};
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
 pub use token::claims::AccessTokenClaims;

@@ -2,10 +2,13 @@
 
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::error::JoseError;
 use crate::jose::base64url;
+use crate::jose::es256_signer::Es256Signer;
 use crate::jose::json::{self, Object};
 use crate::jose::public_key::PublicKey;
+#[cfg(test)]
 use crate::jose::signing_key::SigningKey;
 
 /// A compact JWS whose header is strict JSON with `alg: ES256` and no `crit`, and whose
@@ -83,16 +86,20 @@ pub(crate) fn typ_is(typ: &str, expected: &str) -> bool {
 }
 
 /// Signs a compact JWS from the base64url-encoded header and the payload JSON.
-pub(crate) fn sign(header_b64: &str, payload_json: &[u8], key: &SigningKey) -> String {
+pub(crate) fn sign<K: Es256Signer + ?Sized>(
+    header_b64: &str,
+    payload_json: &[u8],
+    key: &K,
+) -> Result<String, Error> {
     let payload_b64 = base64url::encode(payload_json);
     let mut out = String::with_capacity(header_b64.len() + payload_b64.len() + 88);
     out.push_str(header_b64);
     out.push('.');
     out.push_str(&payload_b64);
-    let signature = key.sign_es256(out.as_bytes());
+    let signature = key.try_sign_es256(out.as_bytes())?;
     out.push('.');
     out.push_str(&base64url::encode(&signature));
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -104,7 +111,7 @@ mod tests {
     }
 
     fn signed(header: &str, key: &SigningKey) -> String {
-        sign(&b64(header), b"{}", key)
+        sign(&b64(header), b"{}", key).unwrap()
     }
 
     #[test]

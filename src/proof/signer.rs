@@ -4,6 +4,7 @@ use rand_core::TryCryptoRng;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::jose::es256_signer::Es256Signer;
 use crate::jose::signing_key::SigningKey;
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::jose::{base64url, jws};
@@ -27,14 +28,16 @@ const JTI_BYTES: usize = 16;
 /// assert_eq!(proof.split('.').count(), 3);
 /// # Ok::<(), keybound::Error>(())
 /// ```
-pub struct ProofSigner {
-    key: SigningKey,
+/// The key is any [`Es256Signer`]: an in-memory [`SigningKey`] (the default) or a key held
+/// by an HSM, KMS or OS keystore.
+pub struct ProofSigner<K = SigningKey> {
+    key: K,
     header_b64: String,
 }
 
-impl ProofSigner {
+impl<K: Es256Signer> ProofSigner<K> {
     /// A signer for `key`.
-    pub fn new(key: SigningKey) -> Self {
+    pub fn new(key: K) -> Self {
         let header = format!(
             r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
             key.public_key().to_jwk()
@@ -46,18 +49,18 @@ impl ProofSigner {
     }
 
     /// The signing key.
-    pub fn key(&self) -> &SigningKey {
+    pub fn key(&self) -> &K {
         &self.key
     }
 
     /// The thumbprint a server will bind tokens to (`cnf.jkt`, `dpop_jkt`).
     pub fn thumbprint(&self) -> Thumbprint {
-        self.key.thumbprint()
+        self.key.public_key().thumbprint()
     }
 
     /// Starts a proof for a request with `method` and `url`. `htu` is `url` without its query
     /// and fragment (RFC 9449 §4.2).
-    pub fn proof<'a>(&'a self, method: &'a str, url: &'a str) -> ProofBuilder<'a> {
+    pub fn proof<'a>(&'a self, method: &'a str, url: &'a str) -> ProofBuilder<'a, K> {
         ProofBuilder {
             signer: self,
             method,
@@ -68,7 +71,7 @@ impl ProofSigner {
     }
 }
 
-impl core::fmt::Debug for ProofSigner {
+impl<K: Es256Signer> core::fmt::Debug for ProofSigner<K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ProofSigner")
             .field("jkt", &self.thumbprint())
@@ -78,15 +81,15 @@ impl core::fmt::Debug for ProofSigner {
 
 /// One proof being built; finish with [`sign`](Self::sign).
 #[must_use = "a proof builder does nothing until signed"]
-pub struct ProofBuilder<'a> {
-    signer: &'a ProofSigner,
+pub struct ProofBuilder<'a, K = SigningKey> {
+    signer: &'a ProofSigner<K>,
     method: &'a str,
     url: &'a str,
     access_token: Option<&'a str>,
     nonce: Option<&'a str>,
 }
 
-impl core::fmt::Debug for ProofBuilder<'_> {
+impl<K> core::fmt::Debug for ProofBuilder<'_, K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // The access token is a credential: show only whether one is attached.
         f.debug_struct("ProofBuilder")
@@ -110,7 +113,7 @@ struct Claims<'a> {
     nonce: Option<&'a str>,
 }
 
-impl<'a> ProofBuilder<'a> {
+impl<'a, K: Es256Signer> ProofBuilder<'a, K> {
     /// Binds the proof to `access_token` with `ath` (RFC 9449 §4.2), for requests to protected
     /// resources.
     pub fn with_access_token(mut self, access_token: &'a str) -> Self {
@@ -135,7 +138,7 @@ impl<'a> ProofBuilder<'a> {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<String, Error> {
-        if !syntax::is_method(self.method) {
+        if !syntax::is_token(self.method) {
             return Err(Error::InvalidArgument("method"));
         }
         let htu = htu::without_query_and_fragment(self.url);
@@ -160,10 +163,6 @@ impl<'a> ProofBuilder<'a> {
         };
         // Serializing a struct of strings and integers cannot fail.
         let payload = serde_json::to_vec(&claims).map_err(|_| Error::InvalidArgument("claims"))?;
-        Ok(jws::sign(
-            &self.signer.header_b64,
-            &payload,
-            &self.signer.key,
-        ))
+        jws::sign(&self.signer.header_b64, &payload, &self.signer.key)
     }
 }

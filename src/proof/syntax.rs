@@ -9,8 +9,8 @@ pub(crate) fn is_nonce(text: &str) -> bool {
             .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
-/// RFC 9110 §9.1: a method is a `token` (`1*tchar`).
-pub(crate) fn is_method(text: &str) -> bool {
+/// RFC 9110 §5.6.2 `token` (`1*tchar`): methods (§9.1) and authentication schemes (§11.1).
+pub(crate) fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()
@@ -42,11 +42,11 @@ mod tests {
 
     #[test]
     fn method_grammar() {
-        assert!(is_method("GET"));
-        assert!(is_method("M-SEARCH"));
-        assert!(!is_method(""));
-        assert!(!is_method("GET "));
-        assert!(!is_method("G(T"));
+        assert!(is_token("GET"));
+        assert!(is_token("M-SEARCH"));
+        assert!(!is_token(""));
+        assert!(!is_token("GET "));
+        assert!(!is_token("G(T"));
     }
 
     #[test]

@@ -40,8 +40,11 @@ pub(crate) fn parse<'a>(values: &[&'a str]) -> Result<Credentials<'a>, Error> {
         Scheme::Dpop
     } else if scheme.eq_ignore_ascii_case("Bearer") {
         Scheme::Bearer
-    } else {
+    } else if syntax::is_token(scheme) {
+        // Another scheme (Basic, …): no credentials this server understands.
         return Err(Error::NoCredentials);
+    } else {
+        return Err(RequestError::MalformedAuthorization.into());
     };
     let token = rest.trim_start_matches(' ');
     if token.contains(',') {
@@ -78,5 +81,7 @@ mod tests {
         assert_eq!(parse(&["DPoP "]), malformed);
         assert_eq!(parse(&["DPoP a b"]), malformed);
         assert_eq!(parse(&["DPoP a\"b"]), malformed);
+        assert_eq!(parse(&["\u{1} a"]), malformed);
+        assert_eq!(parse(&[""]), malformed);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{Error, TokenError};
+use crate::error::{Error, ProofError, TokenError};
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::proof::replay::{MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
@@ -123,6 +123,7 @@ pub struct Rejection {
     error: Error,
     status: u16,
     www_authenticate: String,
+    diagnostic: Option<String>,
 }
 
 impl Rejection {
@@ -145,6 +146,40 @@ impl Rejection {
     pub fn dpop_nonce(&self) -> Option<&str> {
         self.error.dpop_nonce()
     }
+
+    /// Details for the server's own logs — **never send them to the client**. For an `htu`
+    /// mismatch: the URL the server expected and the `htu` the proof named (escaped and
+    /// truncated; the latter is attacker-controlled text).
+    pub fn diagnostic(&self) -> Option<&str> {
+        self.diagnostic.as_deref()
+    }
+}
+
+/// A rejection with a plain `DPoP` challenge (no realm, no Bearer), for code paths outside a
+/// guard.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) fn bare_rejection(error: Error) -> Rejection {
+    Rejection {
+        status: error.status(crate::error::Endpoint::Resource),
+        www_authenticate: challenge::for_error(&error, None, None, false, None),
+        error,
+        diagnostic: None,
+    }
+}
+
+/// `htu mismatch: expected "…", received "…"` for logs, both sides escaped and truncated.
+fn htu_diagnostic(expected: &str, proofs: &[&str]) -> String {
+    const MAX: usize = 256;
+    let shorten = |text: &str| -> String { text.chars().take(MAX).collect() };
+    let received = proofs
+        .first()
+        .and_then(|proof| crate::danger::decode_unverified(proof.trim()).ok())
+        .and_then(|jwt| jwt.claims.get("htu").and_then(|v| v.as_str()).map(shorten));
+    format!(
+        "htu mismatch: expected {:?}, received {:?}",
+        shorten(expected),
+        received.as_deref().unwrap_or("(unreadable)")
+    )
 }
 
 /// Decides protected-resource requests (RFC 9449 §7): one call with the method, the public URL,
@@ -272,7 +307,17 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         };
         let scheme = credentials.scheme;
         self.check_token(request, credentials.token, scheme, now)
-            .map_err(|error| self.reject_as(error, Some(scheme)))
+            .map_err(|error| {
+                let htu_problem = matches!(
+                    error,
+                    Error::InvalidProof(ProofError::UrlMismatch | ProofError::InvalidClaim("htu"))
+                );
+                let mut rejection = self.reject_as(error, Some(scheme));
+                if htu_problem {
+                    rejection.diagnostic = Some(htu_diagnostic(request.url, request.dpop));
+                }
+                rejection
+            })
     }
 
     fn check_token(
@@ -375,6 +420,7 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
                 Some(&scope),
             ),
             error,
+            diagnostic: None,
         }
     }
 
@@ -389,6 +435,7 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
                 None,
             ),
             error,
+            diagnostic: None,
         }
     }
 }

@@ -3,4 +3,5 @@
 pub(crate) mod authorization;
 pub(crate) mod challenge;
 pub(crate) mod guard;
+pub(crate) mod public_url;
 pub(crate) mod token_cache;

@@ -233,7 +233,7 @@ impl TokenIssuer {
             &base64url::encode(header.as_bytes()),
             &payload,
             self.keys.active(),
-        );
+        )?;
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,

@@ -1,0 +1,10 @@
+//! Optional integrations, each behind its cargo feature.
+
+#[cfg(feature = "axum")]
+pub(crate) mod axum;
+#[cfg(feature = "http")]
+pub(crate) mod http;
+#[cfg(feature = "reqwest")]
+pub(crate) mod reqwest;
+#[cfg(feature = "tower")]
+pub(crate) mod tower;

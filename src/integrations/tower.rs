@@ -1,0 +1,156 @@
+//! The `tower` feature: a layer that authorizes every request before the service sees it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::error::Error;
+use crate::integrations::http::insert_nonce;
+use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::resource::guard::{Authorized, RequestGuard};
+use crate::resource::public_url::PublicUrlPolicy;
+use crate::revocation::{MemoryRevocationStore, RevocationStore};
+use crate::time::{Clock, SystemClock};
+
+/// A tower [`Layer`](tower_layer::Layer) that runs a [`RequestGuard`] on every request.
+///
+/// Authorized requests reach the inner service with the [`Authorized`] principal in their
+/// extensions (the `axum` feature adds an extractor for it); refused ones get the exact answer
+/// (status, `WWW-Authenticate`, `DPoP-Nonce`) without reaching it. When the proof's nonce is
+/// still accepted but no longer current, the successful response carries a fresh `DPoP-Nonce`
+/// (RFC 9449 §8.2).
+///
+/// Browsers only let scripts read `WWW-Authenticate` and `DPoP-Nonce` if the CORS response
+/// exposes them: `Access-Control-Expose-Headers: WWW-Authenticate, DPoP-Nonce` (and allow the
+/// request headers `Authorization, DPoP`).
+pub struct DpopLayer<R = MemoryReplayStore, V = MemoryRevocationStore> {
+    guard: Arc<RequestGuard<R, V>>,
+    urls: Arc<PublicUrlPolicy>,
+    scope: Option<Arc<str>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<R, V> Clone for DpopLayer<R, V> {
+    fn clone(&self) -> Self {
+        Self {
+            guard: self.guard.clone(),
+            urls: self.urls.clone(),
+            scope: self.scope.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl<R: ReplayStore, V: RevocationStore> DpopLayer<R, V> {
+    /// A layer running `guard`, with public URLs from `urls`.
+    pub fn new(guard: Arc<RequestGuard<R, V>>, urls: PublicUrlPolicy) -> Self {
+        Self {
+            guard,
+            urls: Arc::new(urls),
+            scope: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Also requires `scope` in the token (403 `insufficient_scope` otherwise). Use one layer
+    /// per route or router to require different scopes.
+    pub fn require_scope(mut self, scope: &str) -> Self {
+        self.scope = Some(Arc::from(scope));
+        self
+    }
+
+    /// Reads time from `clock` (default: the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+impl<S, R, V> tower_layer::Layer<S> for DpopLayer<R, V> {
+    type Service = DpopService<S, R, V>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DpopService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`DpopLayer`] wraps around an inner service.
+pub struct DpopService<S, R = MemoryReplayStore, V = MemoryRevocationStore> {
+    inner: S,
+    layer: DpopLayer<R, V>,
+}
+
+impl<S: Clone, R, V> Clone for DpopService<S, R, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, R, V, B, ResBody> tower_service::Service<http::Request<B>> for DpopService<S, R, V>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    R: ReplayStore + 'static,
+    V: RevocationStore + 'static,
+    B: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let layer = &self.layer;
+        let authorized = match layer
+            .guard
+            .check_http(&request, &layer.urls, layer.clock.now())
+        {
+            Ok(authorized) => authorized,
+            Err(rejection) => {
+                let response = rejection.to_http_response();
+                return Box::pin(async move { Ok(response) });
+            }
+        };
+        if let Some(scope) = &layer.scope {
+            if !authorized.has_scope(scope) {
+                let response = layer.guard.insufficient_scope(scope).to_http_response();
+                return Box::pin(async move { Ok(response) });
+            }
+        }
+        let fresh_nonce = authorized.fresh_nonce().map(str::to_owned);
+        request.extensions_mut().insert(authorized);
+        // Call the instance that was polled ready; leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = core::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let mut response = inner.call(request).await?;
+            if let Some(nonce) = fresh_nonce {
+                insert_nonce(response.headers_mut(), &nonce);
+            }
+            Ok(response)
+        })
+    }
+}
+
+impl Authorized {
+    /// The principal the [`DpopLayer`] put into a request's extensions.
+    pub fn from_extensions(extensions: &http::Extensions) -> Result<&Authorized, Error> {
+        extensions.get::<Authorized>().ok_or(Error::NoCredentials)
+    }
+}
