@@ -23,6 +23,11 @@ pub use error::{
 };
 #[cfg(feature = "http")]
 pub use integrations::http::{DPOP, DPOP_NONCE};
+#[cfg(feature = "redis")]
+pub use integrations::redis::{
+    refresh::RedisRefreshStore, replay::RedisReplayStore, revocation::RedisRevocationStore,
+    RedisConfig,
+};
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest::{ClientError, DpopClient, TokenResponse};
 #[cfg(feature = "tower")]
@@ -30,8 +35,8 @@ pub use integrations::tower::{DpopLayer, DpopService};
 pub use issuer::introspection::{introspect, introspection_json};
 pub use issuer::par_endpoint::ParEndpoint;
 pub use issuer::refresh::{
-    FamilyId, MemoryRefreshStore, Redemption, RefreshGrant, RefreshStore, RefreshTokenId,
-    RefreshTokens, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
+    AsyncRefreshStore, FamilyId, MemoryRefreshStore, Redemption, RefreshGrant, RefreshStore,
+    RefreshTokenId, RefreshTokens, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::TokenEndpoint;
@@ -42,7 +47,7 @@ pub use jose::thumbprint::{Thumbprint, TokenHash};
 pub use proof::nonce::NonceEngine;
 pub use proof::options::ProofOptions;
 pub use proof::replay::{
-    Insertion, MemoryReplayStore, ReplayKey, ReplayStore, DEFAULT_REPLAY_CAPACITY,
+    AsyncReplayStore, Insertion, MemoryReplayStore, ReplayKey, ReplayStore, DEFAULT_REPLAY_CAPACITY,
 };
 pub use proof::request::ProofRequest;
 pub use proof::signer::{ProofBuilder, ProofSigner};
@@ -50,7 +55,7 @@ pub use proof::verifier::{ProofVerifier, VerifiedProof};
 pub use resource::authorization::Scheme;
 pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
 pub use resource::public_url::PublicUrlPolicy;
-pub use revocation::{MemoryRevocationStore, Revocation, RevocationStore};
+pub use revocation::{AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore};
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
 pub use token::claims::AccessTokenClaims;
 pub use token::issuer::{

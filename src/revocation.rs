@@ -100,6 +100,42 @@ pub trait RevocationStore: Send + Sync {
     fn is_revoked(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<bool, StoreError>;
 }
 
+/// The asynchronous form of [`RevocationStore`], for stores behind a network (Redis). Every
+/// synchronous store is also an asynchronous one.
+pub trait AsyncRevocationStore: Send + Sync {
+    /// See [`RevocationStore::revoke`].
+    fn revoke(
+        &self,
+        revocation: &Revocation,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send;
+
+    /// See [`RevocationStore::is_revoked`].
+    fn is_revoked(
+        &self,
+        claims: &AccessTokenClaims,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl<T: RevocationStore> AsyncRevocationStore for T {
+    fn revoke(
+        &self,
+        revocation: &Revocation,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send {
+        core::future::ready(RevocationStore::revoke(self, revocation, now))
+    }
+
+    fn is_revoked(
+        &self,
+        claims: &AccessTokenClaims,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<bool, StoreError>> + Send {
+        core::future::ready(RevocationStore::is_revoked(self, claims, now))
+    }
+}
+
 impl<T: RevocationStore + ?Sized> RevocationStore for Arc<T> {
     fn revoke(&self, revocation: &Revocation, now: UnixTime) -> Result<(), StoreError> {
         (**self).revoke(revocation, now)
@@ -111,9 +147,9 @@ impl<T: RevocationStore + ?Sized> RevocationStore for Arc<T> {
 
 /// A fixed-size key for a revocation entry: SHA-256 over a domain label and the value, so
 /// entries of one kind cannot collide with another and no caller string is kept.
-type EntryKey = [u8; 32];
+pub(crate) type EntryKey = [u8; 32];
 
-fn entry_key(kind: &[u8], value: &[u8]) -> EntryKey {
+pub(crate) fn entry_key(kind: &[u8], value: &[u8]) -> EntryKey {
     let mut hasher = Sha256::new();
     hasher.update(b"keybound revocation v1\0");
     hasher.update(kind);

@@ -2,10 +2,10 @@
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, CACHE_CONTROL, WWW_AUTHENTICATE};
 
-use crate::proof::replay::ReplayStore;
+use crate::proof::replay::{AsyncReplayStore, ReplayStore};
 use crate::resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
 use crate::resource::public_url::PublicUrlPolicy;
-use crate::revocation::RevocationStore;
+use crate::revocation::{AsyncRevocationStore, RevocationStore};
 use crate::time::UnixTime;
 
 /// The `DPoP` request header (RFC 9449 §4.1).
@@ -26,7 +26,41 @@ pub(crate) fn header_values<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Ve
         .collect()
 }
 
-impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
+/// What the guard reads from an `http` request: method, public URL, the two headers.
+pub(crate) struct HttpView<'a> {
+    method: &'a str,
+    url: String,
+    authorization: Vec<&'a str>,
+    dpop: Vec<&'a str>,
+}
+
+impl<'a> HttpView<'a> {
+    pub(crate) fn new(
+        method: &'a http::Method,
+        uri: &http::Uri,
+        headers: &'a HeaderMap,
+        urls: &PublicUrlPolicy,
+    ) -> Self {
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let url = urls.url_for(path, |name| {
+            HeaderName::from_bytes(name.as_bytes())
+                .map(|name| header_values(headers, &name))
+                .unwrap_or_default()
+        });
+        Self {
+            method: method.as_str(),
+            url,
+            authorization: header_values(headers, &http::header::AUTHORIZATION),
+            dpop: header_values(headers, &DPOP),
+        }
+    }
+
+    pub(crate) fn request(&self) -> ResourceRequest<'_> {
+        ResourceRequest::new(self.method, &self.url, &self.authorization, &self.dpop)
+    }
+}
+
+impl<R, V> RequestGuard<R, V> {
     /// [`check`](Self::check) on the parts of an `http` request: every `Authorization` and
     /// `DPoP` header (names are case-insensitive in `http`), the method, and the public URL
     /// from `urls` and the request's path and query.
@@ -35,17 +69,13 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         parts: &http::request::Parts,
         urls: &PublicUrlPolicy,
         now: UnixTime,
-    ) -> Result<Authorized, Rejection> {
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let url = urls.url_for(path, |name| {
-            HeaderName::from_bytes(name.as_bytes())
-                .map(|name| header_values(&parts.headers, &name))
-                .unwrap_or_default()
-        });
-        let authorization = header_values(&parts.headers, &http::header::AUTHORIZATION);
-        let dpop = header_values(&parts.headers, &DPOP);
-        let request = ResourceRequest::new(parts.method.as_str(), &url, &authorization, &dpop);
-        self.check(&request, now)
+    ) -> Result<Authorized, Rejection>
+    where
+        R: ReplayStore,
+        V: RevocationStore,
+    {
+        let view = HttpView::new(&parts.method, &parts.uri, &parts.headers, urls);
+        self.check(&view.request(), now)
     }
 
     /// [`check_http_parts`](Self::check_http_parts) on a whole request.
@@ -54,17 +84,29 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         request: &http::Request<B>,
         urls: &PublicUrlPolicy,
         now: UnixTime,
-    ) -> Result<Authorized, Rejection> {
-        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        let url = urls.url_for(path, |name| {
-            HeaderName::from_bytes(name.as_bytes())
-                .map(|name| header_values(request.headers(), &name))
-                .unwrap_or_default()
-        });
-        let authorization = header_values(request.headers(), &http::header::AUTHORIZATION);
-        let dpop = header_values(request.headers(), &DPOP);
-        let resource = ResourceRequest::new(request.method().as_str(), &url, &authorization, &dpop);
-        self.check(&resource, now)
+    ) -> Result<Authorized, Rejection>
+    where
+        R: ReplayStore,
+        V: RevocationStore,
+    {
+        let view = HttpView::new(request.method(), request.uri(), request.headers(), urls);
+        self.check(&view.request(), now)
+    }
+
+    /// [`check_http`](Self::check_http) with asynchronous stores (see
+    /// [`check_async`](Self::check_async)).
+    pub async fn check_http_async<B>(
+        &self,
+        request: &http::Request<B>,
+        urls: &PublicUrlPolicy,
+        now: UnixTime,
+    ) -> Result<Authorized, Rejection>
+    where
+        R: AsyncReplayStore,
+        V: AsyncRevocationStore,
+    {
+        let view = HttpView::new(request.method(), request.uri(), request.headers(), urls);
+        self.check_async(&view.request(), now).await
     }
 }
 

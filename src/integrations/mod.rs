@@ -4,6 +4,8 @@
 pub(crate) mod axum;
 #[cfg(feature = "http")]
 pub(crate) mod http;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 #[cfg(feature = "reqwest")]
 pub(crate) mod reqwest;
 #[cfg(feature = "tower")]

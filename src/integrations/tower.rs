@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::error::Error;
-use crate::integrations::http::insert_nonce;
-use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::integrations::http::{insert_nonce, HttpView};
+use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore};
 use crate::resource::guard::{Authorized, RequestGuard};
 use crate::resource::public_url::PublicUrlPolicy;
-use crate::revocation::{MemoryRevocationStore, RevocationStore};
+use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore};
 use crate::time::{Clock, SystemClock};
 
 /// A tower [`Layer`](tower_layer::Layer) that runs a [`RequestGuard`] on every request.
@@ -42,7 +42,7 @@ impl<R, V> Clone for DpopLayer<R, V> {
     }
 }
 
-impl<R: ReplayStore, V: RevocationStore> DpopLayer<R, V> {
+impl<R, V> DpopLayer<R, V> {
     /// A layer running `guard`, with public URLs from `urls`.
     pub fn new(guard: Arc<RequestGuard<R, V>>, urls: PublicUrlPolicy) -> Self {
         Self {
@@ -102,8 +102,8 @@ where
         + Send
         + 'static,
     S::Future: Send + 'static,
-    R: ReplayStore + 'static,
-    V: RevocationStore + 'static,
+    R: AsyncReplayStore + 'static,
+    V: AsyncRevocationStore + 'static,
     B: Send + 'static,
     ResBody: Default + Send + 'static,
 {
@@ -116,29 +116,32 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let layer = &self.layer;
-        let authorized = match layer
-            .guard
-            .check_http(&request, &layer.urls, layer.clock.now())
-        {
-            Ok(authorized) => authorized,
-            Err(rejection) => {
-                let response = rejection.to_http_response();
-                return Box::pin(async move { Ok(response) });
-            }
-        };
-        if let Some(scope) = &layer.scope {
-            if !authorized.has_scope(scope) {
-                let response = layer.guard.insufficient_scope(scope).to_http_response();
-                return Box::pin(async move { Ok(response) });
-            }
-        }
-        let fresh_nonce = authorized.fresh_nonce().map(str::to_owned);
-        request.extensions_mut().insert(authorized);
+        let layer = self.layer.clone();
         // Call the instance that was polled ready; leave a fresh clone in its place.
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
+            let now = layer.clock.now();
+            let checked = {
+                let view = HttpView::new(
+                    request.method(),
+                    request.uri(),
+                    request.headers(),
+                    &layer.urls,
+                );
+                layer.guard.check_async(&view.request(), now).await
+            };
+            let authorized = match checked {
+                Ok(authorized) => authorized,
+                Err(rejection) => return Ok(rejection.to_http_response()),
+            };
+            if let Some(scope) = &layer.scope {
+                if !authorized.has_scope(scope) {
+                    return Ok(layer.guard.insufficient_scope(scope).to_http_response());
+                }
+            }
+            let fresh_nonce = authorized.fresh_nonce().map(str::to_owned);
+            request.extensions_mut().insert(authorized);
             let mut response = inner.call(request).await?;
             if let Some(nonce) = fresh_nonce {
                 insert_nonce(response.headers_mut(), &nonce);

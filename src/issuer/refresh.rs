@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rand_core::{TryCryptoRng, TryRng};
+use rand_core::TryRng;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, GrantError, StoreError};
@@ -99,6 +99,63 @@ pub trait RefreshStore: Send + Sync {
 
     /// Revokes every token of `family` (e.g. when the user logs out).
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError>;
+}
+
+/// The asynchronous form of [`RefreshStore`], for stores behind a network (Redis). Every
+/// synchronous store is also an asynchronous one; the same atomicity rules apply.
+pub trait AsyncRefreshStore: Send + Sync {
+    /// See [`RefreshStore::insert`].
+    fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send;
+
+    /// See [`RefreshStore::redeem`].
+    fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        client_id: &str,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Redemption, StoreError>> + Send;
+
+    /// See [`RefreshStore::revoke_family`].
+    fn revoke_family(
+        &self,
+        family: &FamilyId,
+        until: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl<T: RefreshStore> AsyncRefreshStore for T {
+    fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send {
+        core::future::ready(RefreshStore::insert(self, id, grant, now))
+    }
+
+    fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        client_id: &str,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Redemption, StoreError>> + Send {
+        core::future::ready(RefreshStore::redeem(self, id, client_id, jkt, now))
+    }
+
+    fn revoke_family(
+        &self,
+        family: &FamilyId,
+        until: UnixTime,
+    ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send {
+        core::future::ready(RefreshStore::revoke_family(self, family, until))
+    }
 }
 
 impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
@@ -295,7 +352,7 @@ impl Default for RefreshTokens {
     }
 }
 
-impl<S: RefreshStore> RefreshTokens<S> {
+impl<S> RefreshTokens<S> {
     /// Refresh tokens kept in `store`.
     pub fn with_store(store: S) -> Self {
         Self {
@@ -324,22 +381,14 @@ impl<S: RefreshStore> RefreshTokens<S> {
         scope: Option<&str>,
         proof: &VerifiedProof,
         now: UnixTime,
-    ) -> Result<String, Error> {
-        let mut rng = getrandom::SysRng;
-        let mut family = [0u8; 16];
-        rng.try_fill_bytes(&mut family)
-            .map_err(|_| Error::Randomness)?;
-        let family_expires_at = now.saturating_add(self.lifetime_secs);
-        let grant = RefreshGrant {
-            subject: subject.to_owned(),
-            client_id: client_id.to_owned(),
-            scope: scope.map(str::to_owned),
-            jkt: proof.thumbprint(),
-            family: FamilyId(family),
-            expires_at: family_expires_at,
-            family_expires_at,
-        };
-        self.store_new(grant, now, &mut rng)
+    ) -> Result<String, Error>
+    where
+        S: RefreshStore,
+    {
+        let grant = self.new_family(subject, client_id, scope, proof, now)?;
+        let (token, id) = new_token()?;
+        RefreshStore::insert(&self.store, id, grant, now)?;
+        Ok(token)
     }
 
     /// Redeems `refresh_token` presented by the (authenticated or declared) `client_id` with the
@@ -353,33 +402,100 @@ impl<S: RefreshStore> RefreshTokens<S> {
         client_id: &str,
         proof: &VerifiedProof,
         now: UnixTime,
-    ) -> Result<(RefreshGrant, String), Error> {
+    ) -> Result<(RefreshGrant, String), Error>
+    where
+        S: RefreshStore,
+    {
         let id = RefreshTokenId::of(refresh_token);
-        match self
-            .store
-            .redeem(&id, client_id, &proof.thumbprint(), now)?
-        {
-            Redemption::Redeemed(grant) => {
-                let next = self.store_new(grant.clone(), now, &mut getrandom::SysRng)?;
-                Ok((grant, next))
-            }
-            Redemption::Reused => Err(GrantError::RefreshTokenReused.into()),
-            Redemption::WrongKey => Err(GrantError::KeyMismatch.into()),
-            Redemption::Unknown => Err(GrantError::UnknownRefreshToken.into()),
-        }
+        let redemption =
+            RefreshStore::redeem(&self.store, &id, client_id, &proof.thumbprint(), now)?;
+        let grant = redeemed(redemption)?;
+        let (next, next_id) = new_token()?;
+        RefreshStore::insert(&self.store, next_id, grant.clone(), now)?;
+        Ok((grant, next))
     }
 
-    fn store_new<R: TryCryptoRng + ?Sized>(
+    /// [`issue`](Self::issue) through an asynchronous store (Redis).
+    pub async fn issue_async(
         &self,
-        grant: RefreshGrant,
+        subject: &str,
+        client_id: &str,
+        scope: Option<&str>,
+        proof: &VerifiedProof,
         now: UnixTime,
-        rng: &mut R,
-    ) -> Result<String, Error> {
-        let mut random = [0u8; 32];
-        rng.try_fill_bytes(&mut random)
-            .map_err(|_| Error::Randomness)?;
-        let token = base64url::encode(&random);
-        self.store.insert(RefreshTokenId::of(&token), grant, now)?;
+    ) -> Result<String, Error>
+    where
+        S: AsyncRefreshStore,
+    {
+        let grant = self.new_family(subject, client_id, scope, proof, now)?;
+        let (token, id) = new_token()?;
+        AsyncRefreshStore::insert(&self.store, id, grant, now).await?;
         Ok(token)
     }
+
+    /// [`redeem`](Self::redeem) through an asynchronous store (Redis).
+    pub async fn redeem_async(
+        &self,
+        refresh_token: &str,
+        client_id: &str,
+        proof: &VerifiedProof,
+        now: UnixTime,
+    ) -> Result<(RefreshGrant, String), Error>
+    where
+        S: AsyncRefreshStore,
+    {
+        let id = RefreshTokenId::of(refresh_token);
+        let redemption =
+            AsyncRefreshStore::redeem(&self.store, &id, client_id, &proof.thumbprint(), now)
+                .await?;
+        let grant = redeemed(redemption)?;
+        let (next, next_id) = new_token()?;
+        AsyncRefreshStore::insert(&self.store, next_id, grant.clone(), now).await?;
+        Ok((grant, next))
+    }
+
+    fn new_family(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scope: Option<&str>,
+        proof: &VerifiedProof,
+        now: UnixTime,
+    ) -> Result<RefreshGrant, Error> {
+        let mut family = [0u8; 16];
+        getrandom::SysRng
+            .try_fill_bytes(&mut family)
+            .map_err(|_| Error::Randomness)?;
+        let family_expires_at = now.saturating_add(self.lifetime_secs);
+        Ok(RefreshGrant {
+            subject: subject.to_owned(),
+            client_id: client_id.to_owned(),
+            scope: scope.map(str::to_owned),
+            jkt: proof.thumbprint(),
+            family: FamilyId(family),
+            expires_at: family_expires_at,
+            family_expires_at,
+        })
+    }
+}
+
+/// The grant of a successful redemption, or the `invalid_grant` reason.
+fn redeemed(redemption: Redemption) -> Result<RefreshGrant, Error> {
+    match redemption {
+        Redemption::Redeemed(grant) => Ok(grant),
+        Redemption::Reused => Err(GrantError::RefreshTokenReused.into()),
+        Redemption::WrongKey => Err(GrantError::KeyMismatch.into()),
+        Redemption::Unknown => Err(GrantError::UnknownRefreshToken.into()),
+    }
+}
+
+/// A fresh refresh token (256 random bits) and its storage id.
+fn new_token() -> Result<(String, RefreshTokenId), Error> {
+    let mut random = [0u8; 32];
+    getrandom::SysRng
+        .try_fill_bytes(&mut random)
+        .map_err(|_| Error::Randomness)?;
+    let token = base64url::encode(&random);
+    let id = RefreshTokenId::of(&token);
+    Ok((token, id))
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ProofError};
 use crate::jose::thumbprint::Thumbprint;
-use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
 use crate::proof::verifier::{ProofVerifier, VerifiedProof};
 use crate::time::UnixTime;
@@ -42,12 +42,9 @@ impl TokenEndpoint {
     }
 }
 
-impl<R: ReplayStore> TokenEndpoint<R> {
+impl<R> TokenEndpoint<R> {
     /// Uses `proofs` (options, replay store, nonce engine).
-    pub fn with_proof_verifier<R2: ReplayStore>(
-        self,
-        proofs: ProofVerifier<R2>,
-    ) -> TokenEndpoint<R2> {
+    pub fn with_proof_verifier<R2>(self, proofs: ProofVerifier<R2>) -> TokenEndpoint<R2> {
         TokenEndpoint {
             url: self.url,
             proofs,
@@ -70,13 +67,41 @@ impl<R: ReplayStore> TokenEndpoint<R> {
         dpop_headers: &[&str],
         expected_jkt: Option<&Thumbprint>,
         now: UnixTime,
+    ) -> Result<VerifiedProof, Error>
+    where
+        R: ReplayStore,
+    {
+        let proof = self.check_stateless(dpop_headers, expected_jkt, now)?;
+        self.proofs.register(&proof, now)?;
+        Ok(proof)
+    }
+
+    /// [`check`](Self::check) with an asynchronous replay store (Redis).
+    pub async fn check_async(
+        &self,
+        dpop_headers: &[&str],
+        expected_jkt: Option<&Thumbprint>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error>
+    where
+        R: AsyncReplayStore,
+    {
+        let proof = self.check_stateless(dpop_headers, expected_jkt, now)?;
+        self.proofs.register_async(&proof, now).await?;
+        Ok(proof)
+    }
+
+    fn check_stateless(
+        &self,
+        dpop_headers: &[&str],
+        expected_jkt: Option<&Thumbprint>,
+        now: UnixTime,
     ) -> Result<VerifiedProof, Error> {
         let request = ProofRequest::new("POST", &self.url, dpop_headers);
         let proof = self.proofs.check(&request, now)?;
         if expected_jkt.is_some_and(|expected| *expected != proof.thumbprint()) {
             return Err(ProofError::UnexpectedKey.into());
         }
-        self.proofs.register(&proof, now)?;
         Ok(proof)
     }
 }

@@ -64,6 +64,30 @@ pub trait ReplayStore: Send + Sync {
     ) -> Result<Insertion, StoreError>;
 }
 
+/// The asynchronous form of [`ReplayStore`], for stores behind a network (Redis). Every
+/// synchronous store is also an asynchronous one; the same atomicity and fail-closed rules
+/// apply.
+pub trait AsyncReplayStore: Send + Sync {
+    /// See [`ReplayStore::insert_if_absent`].
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Insertion, StoreError>> + Send;
+}
+
+impl<T: ReplayStore> AsyncReplayStore for T {
+    fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Insertion, StoreError>> + Send {
+        core::future::ready(ReplayStore::insert_if_absent(self, key, expires_at, now))
+    }
+}
+
 impl<T: ReplayStore + ?Sized> ReplayStore for Arc<T> {
     fn insert_if_absent(
         &self,
@@ -208,19 +232,19 @@ mod tests {
     fn second_insert_is_a_replay_until_expiry() {
         let store = MemoryReplayStore::default();
         assert_eq!(
-            store.insert_if_absent(&key(1), t(100), t(10)),
+            ReplayStore::insert_if_absent(&store, &key(1), t(100), t(10)),
             Ok(Insertion::Inserted)
         );
         assert_eq!(
-            store.insert_if_absent(&key(1), t(100), t(50)),
+            ReplayStore::insert_if_absent(&store, &key(1), t(100), t(50)),
             Ok(Insertion::AlreadyPresent)
         );
         assert_eq!(
-            store.insert_if_absent(&key(1), t(200), t(100)),
+            ReplayStore::insert_if_absent(&store, &key(1), t(200), t(100)),
             Ok(Insertion::AlreadyPresent)
         );
         assert_eq!(
-            store.insert_if_absent(&key(1), t(200), t(101)),
+            ReplayStore::insert_if_absent(&store, &key(1), t(200), t(101)),
             Ok(Insertion::Inserted)
         );
     }
@@ -239,7 +263,7 @@ mod tests {
         let mut inserted = 0;
         let mut full = 0;
         for n in 0..1000 {
-            match store.insert_if_absent(&key(n), t(100), t(10)) {
+            match ReplayStore::insert_if_absent(&store, &key(n), t(100), t(10)) {
                 Ok(Insertion::Inserted) => inserted += 1,
                 Err(StoreError::Full) => full += 1,
                 other => panic!("unexpected {other:?}"),
@@ -250,13 +274,14 @@ mod tests {
         // Every recorded key is still refused as a replay while live, never forgotten.
         let replays = (0..1000)
             .filter(|n| {
-                store.insert_if_absent(&key(*n), t(100), t(20)) == Ok(Insertion::AlreadyPresent)
+                ReplayStore::insert_if_absent(&store, &key(*n), t(100), t(20))
+                    == Ok(Insertion::AlreadyPresent)
             })
             .count();
         assert_eq!(replays, SHARDS * 2);
         // Once the entries expire, new keys are accepted again.
         assert_eq!(
-            store.insert_if_absent(&key(5000), t(300), t(101)),
+            ReplayStore::insert_if_absent(&store, &key(5000), t(300), t(101)),
             Ok(Insertion::Inserted)
         );
         assert!(store.len() <= SHARDS * 2);

@@ -10,7 +10,9 @@ use crate::jose::{base64url, jws};
 use crate::proof::htu;
 use crate::proof::nonce::NonceEngine;
 use crate::proof::options::ProofOptions;
-use crate::proof::replay::{Insertion, MemoryReplayStore, ReplayKey, ReplayStore};
+use crate::proof::replay::{
+    AsyncReplayStore, Insertion, MemoryReplayStore, ReplayKey, ReplayStore,
+};
 use crate::proof::request::ProofRequest;
 use crate::time::{Clock, UnixTime};
 
@@ -79,7 +81,7 @@ impl Default for ProofVerifier<MemoryReplayStore> {
     }
 }
 
-impl<S: ReplayStore> ProofVerifier<S> {
+impl<S> ProofVerifier<S> {
     /// A verifier that remembers accepted proofs in `replay` (share one store among all the
     /// verifiers, and all the servers, that accept proofs for the same URLs).
     pub fn with_replay_store(replay: S) -> Self {
@@ -132,22 +134,66 @@ impl<S: ReplayStore> ProofVerifier<S> {
         self.nonces.as_ref().map(|policy| policy.issue(now))
     }
 
+    /// The replay store.
+    pub fn replay_store(&self) -> &S {
+        &self.replay
+    }
+
+    fn replay_entry(&self, proof: &VerifiedProof) -> (ReplayKey, UnixTime) {
+        let key = ReplayKey::new(&proof.thumbprint, &proof.jti);
+        let expires = UnixTime::from_secs(self.options.replay_expiry(proof.iat.as_secs()));
+        (key, expires)
+    }
+
+    /// [`verify`](Self::verify) for a store with an asynchronous API (Redis): the checks run
+    /// inline (CPU only, no I/O), then the replay registration is awaited.
+    pub async fn verify_async(
+        &self,
+        request: &ProofRequest<'_>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error>
+    where
+        S: AsyncReplayStore,
+    {
+        let checked = self.check(request, now)?;
+        self.register_async(&checked, now).await?;
+        Ok(checked)
+    }
+
+    /// [`register`](Self::register) through an asynchronous store.
+    pub(crate) async fn register_async(
+        &self,
+        proof: &VerifiedProof,
+        now: UnixTime,
+    ) -> Result<(), Error>
+    where
+        S: AsyncReplayStore,
+    {
+        let (key, expires) = self.replay_entry(proof);
+        match AsyncReplayStore::insert_if_absent(&self.replay, &key, expires, now).await? {
+            Insertion::Inserted => Ok(()),
+            Insertion::AlreadyPresent => Err(ProofError::Replayed.into()),
+        }
+    }
+
     /// [`verify`](Self::verify) at the time `clock` reads.
     pub fn verify_with_clock(
         &self,
         request: &ProofRequest<'_>,
         clock: &dyn Clock,
-    ) -> Result<VerifiedProof, Error> {
+    ) -> Result<VerifiedProof, Error>
+    where
+        S: ReplayStore,
+    {
         self.verify(request, clock.now())
     }
 
     /// Runs every check of RFC 9449 §4.3 on the request's proof, then records it in the replay
     /// store. Only a proof that passed every check, and was not seen before, comes back.
-    pub fn verify(
-        &self,
-        request: &ProofRequest<'_>,
-        now: UnixTime,
-    ) -> Result<VerifiedProof, Error> {
+    pub fn verify(&self, request: &ProofRequest<'_>, now: UnixTime) -> Result<VerifiedProof, Error>
+    where
+        S: ReplayStore,
+    {
         let checked = self.check(request, now)?;
         self.register(&checked, now)?;
         Ok(checked)
@@ -155,10 +201,12 @@ impl<S: ReplayStore> ProofVerifier<S> {
 
     /// Records a checked proof as used; refuses it if it was seen before. Crate-private, like
     /// [`check`](Self::check): outside the crate only [`verify`](Self::verify) is reachable.
-    pub(crate) fn register(&self, proof: &VerifiedProof, now: UnixTime) -> Result<(), Error> {
-        let key = ReplayKey::new(&proof.thumbprint, &proof.jti);
-        let expires = UnixTime::from_secs(self.options.replay_expiry(proof.iat.as_secs()));
-        match self.replay.insert_if_absent(&key, expires, now)? {
+    pub(crate) fn register(&self, proof: &VerifiedProof, now: UnixTime) -> Result<(), Error>
+    where
+        S: ReplayStore,
+    {
+        let (key, expires) = self.replay_entry(proof);
+        match ReplayStore::insert_if_absent(&self.replay, &key, expires, now)? {
             Insertion::Inserted => Ok(()),
             Insertion::AlreadyPresent => Err(ProofError::Replayed.into()),
         }

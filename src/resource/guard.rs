@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use crate::error::{Error, ProofError, TokenError};
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
-use crate::proof::replay::{MemoryReplayStore, ReplayStore};
+use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
-use crate::proof::verifier::ProofVerifier;
+use crate::proof::verifier::{ProofVerifier, VerifiedProof};
 use crate::resource::authorization::{self, Scheme};
 use crate::resource::challenge;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
-use crate::revocation::{MemoryRevocationStore, RevocationStore};
+use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore, RevocationStore};
 use crate::time::{Clock, UnixTime};
 use crate::token::claims::AccessTokenClaims;
 use crate::token::verifier::{TokenVerifier, VerifiedToken};
@@ -54,6 +54,28 @@ impl core::fmt::Debug for ResourceRequest<'_> {
             .field("authorization", &self.authorization.len())
             .field("dpop", &self.dpop.len())
             .finish()
+    }
+}
+
+/// A request that passed every stateless check; revocation and replay remain.
+struct Pending {
+    claims: Arc<AccessTokenClaims>,
+    scheme: Scheme,
+    /// The checked, not yet registered, proof (`None` for an accepted bearer token).
+    proof: Option<VerifiedProof>,
+}
+
+impl Pending {
+    fn authorized(self) -> Authorized {
+        Authorized {
+            jkt: self.proof.as_ref().map(VerifiedProof::thumbprint),
+            fresh_nonce: self
+                .proof
+                .as_ref()
+                .and_then(|p| p.fresh_nonce().map(str::to_owned)),
+            claims: self.claims,
+            scheme: self.scheme,
+        }
     }
 }
 
@@ -219,12 +241,9 @@ impl RequestGuard {
     }
 }
 
-impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
+impl<R, V> RequestGuard<R, V> {
     /// Uses `proofs` (its options, replay store and nonce engine) for the DPoP proofs.
-    pub fn with_proof_verifier<R2: ReplayStore>(
-        self,
-        proofs: ProofVerifier<R2>,
-    ) -> RequestGuard<R2, V> {
+    pub fn with_proof_verifier<R2>(self, proofs: ProofVerifier<R2>) -> RequestGuard<R2, V> {
         RequestGuard {
             tokens: self.tokens,
             proofs,
@@ -236,7 +255,7 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
     }
 
     /// Uses `revocation` as the revocation store (share it with the issuer).
-    pub fn with_revocation_store<V2: RevocationStore>(self, revocation: V2) -> RequestGuard<R, V2> {
+    pub fn with_revocation_store<V2>(self, revocation: V2) -> RequestGuard<R, V2> {
         RequestGuard {
             tokens: self.tokens,
             proofs: self.proofs,
@@ -291,7 +310,11 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         &self,
         request: &ResourceRequest<'_>,
         clock: &dyn Clock,
-    ) -> Result<Authorized, Rejection> {
+    ) -> Result<Authorized, Rejection>
+    where
+        R: ReplayStore,
+        V: RevocationStore,
+    {
         self.check(request, clock.now())
     }
 
@@ -300,33 +323,90 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         &self,
         request: &ResourceRequest<'_>,
         now: UnixTime,
-    ) -> Result<Authorized, Rejection> {
+    ) -> Result<Authorized, Rejection>
+    where
+        R: ReplayStore,
+        V: RevocationStore,
+    {
         let credentials = match authorization::parse(request.authorization) {
             Ok(credentials) => credentials,
             Err(error) => return Err(self.reject_as(error, None)),
         };
         let scheme = credentials.scheme;
-        self.check_token(request, credentials.token, scheme, now)
-            .map_err(|error| {
-                let htu_problem = matches!(
-                    error,
-                    Error::InvalidProof(ProofError::UrlMismatch | ProofError::InvalidClaim("htu"))
-                );
-                let mut rejection = self.reject_as(error, Some(scheme));
-                if htu_problem {
-                    rejection.diagnostic = Some(htu_diagnostic(request.url, request.dpop));
+        self.prepare(request, credentials.token, scheme, now)
+            .and_then(|pending| {
+                if RevocationStore::is_revoked(&self.revocation, &pending.claims, now)? {
+                    return Err(TokenError::Revoked.into());
                 }
-                rejection
+                if let Some(proof) = &pending.proof {
+                    self.proofs.register(proof, now)?;
+                }
+                Ok(pending.authorized())
             })
+            .map_err(|error| self.reject_for(error, scheme, request))
     }
 
-    fn check_token(
+    /// [`check`](Self::check) for stores with an asynchronous API (Redis). The stateless checks
+    /// run inline — CPU only, about one or two signature verifications, no I/O — and the
+    /// revocation lookup and replay registration are awaited, so the runtime is never blocked
+    /// on the network.
+    pub async fn check_async(
+        &self,
+        request: &ResourceRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Authorized, Rejection>
+    where
+        R: AsyncReplayStore,
+        V: AsyncRevocationStore,
+    {
+        let credentials = match authorization::parse(request.authorization) {
+            Ok(credentials) => credentials,
+            Err(error) => return Err(self.reject_as(error, None)),
+        };
+        let scheme = credentials.scheme;
+        let result = match self.prepare(request, credentials.token, scheme, now) {
+            Err(error) => Err(error),
+            Ok(pending) => self.finish_async(pending, now).await,
+        };
+        result.map_err(|error| self.reject_for(error, scheme, request))
+    }
+
+    async fn finish_async(&self, pending: Pending, now: UnixTime) -> Result<Authorized, Error>
+    where
+        R: AsyncReplayStore,
+        V: AsyncRevocationStore,
+    {
+        if AsyncRevocationStore::is_revoked(&self.revocation, &pending.claims, now).await? {
+            return Err(TokenError::Revoked.into());
+        }
+        if let Some(proof) = &pending.proof {
+            self.proofs.register_async(proof, now).await?;
+        }
+        Ok(pending.authorized())
+    }
+
+    /// The rejection for `error`, with the `htu` diagnostic when it applies.
+    fn reject_for(&self, error: Error, scheme: Scheme, request: &ResourceRequest<'_>) -> Rejection {
+        let htu_problem = matches!(
+            error,
+            Error::InvalidProof(ProofError::UrlMismatch | ProofError::InvalidClaim("htu"))
+        );
+        let mut rejection = self.reject_as(error, Some(scheme));
+        if htu_problem {
+            rejection.diagnostic = Some(htu_diagnostic(request.url, request.dpop));
+        }
+        rejection
+    }
+
+    /// Every stateless check: credentials read, token verified (or cached), binding, proof.
+    /// What is left — revocation and replay registration — needs the stores.
+    fn prepare(
         &self,
         request: &ResourceRequest<'_>,
         token: &str,
         scheme: Scheme,
         now: UnixTime,
-    ) -> Result<Authorized, Error> {
+    ) -> Result<Pending, Error> {
         let hash = TokenHash::of(token);
         let verified = self.verified_token(token, &hash, now)?;
         let claims = verified.shared_claims().clone();
@@ -336,15 +416,11 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
             return match scheme {
                 Scheme::Dpop => Err(TokenError::NotBound.into()),
                 Scheme::Bearer if !self.accept_bearer => Err(TokenError::BearerNotAccepted.into()),
-                Scheme::Bearer => {
-                    self.check_revocation(&claims, now)?;
-                    Ok(Authorized {
-                        claims,
-                        scheme,
-                        jkt: None,
-                        fresh_nonce: None,
-                    })
-                }
+                Scheme::Bearer => Ok(Pending {
+                    claims,
+                    scheme,
+                    proof: None,
+                }),
             };
         };
         if scheme == Scheme::Bearer {
@@ -357,13 +433,10 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         if proof.thumbprint() != jkt {
             return Err(TokenError::KeyMismatch.into());
         }
-        self.check_revocation(&claims, now)?;
-        self.proofs.register(&proof, now)?;
-        Ok(Authorized {
+        Ok(Pending {
             claims,
             scheme,
-            jkt: Some(jkt),
-            fresh_nonce: proof.fresh_nonce().map(str::to_owned),
+            proof: Some(proof),
         })
     }
 
@@ -386,13 +459,6 @@ impl<R: ReplayStore, V: RevocationStore> RequestGuard<R, V> {
         let verified = self.tokens.verify(token, now)?;
         self.cache.insert(hash, &verified);
         Ok(verified)
-    }
-
-    fn check_revocation(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), Error> {
-        if self.revocation.is_revoked(claims, now)? {
-            return Err(TokenError::Revoked.into());
-        }
-        Ok(())
     }
 
     /// The answer for `error`, with this guard's realm and challenges. Use it to answer errors

@@ -1,0 +1,109 @@
+//! Request verification with the Redis replay and revocation stores on loopback, next to the
+//! in-memory stores and one raw `p256` verification, in the same group.
+//!
+//! Run with `cargo bench --bench redis --features redis` (needs `redis-server` on PATH; the
+//! benchmark starts its own on a free port). The difference between `guard_redis` and
+//! `guard_memory` is the latency Redis adds per request (two round trips: revocation `MGET`
+//! and replay `SET NX`).
+
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use keybound::{
+    IssuerKeys, ProofSigner, ProofVerifier, RedisConfig, RedisReplayStore, RedisRevocationStore,
+    RequestGuard, ResourceRequest, SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+};
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
+
+const ISS: &str = "https://as.example.com";
+const AUD: &str = "https://api.example.com";
+const URL: &str = "https://api.example.com/v1/orders";
+
+fn bench_redis(c: &mut Criterion) {
+    let Some(server) = redis_server::RedisServer::start() else {
+        eprintln!("SKIPPED: redis-server not on PATH");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _entered = runtime.enter();
+    let now = UnixTime::now();
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
+    let client = ProofSigner::new(SigningKey::generate().expect("key"));
+    let token = issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now,
+        )
+        .expect("token")
+        .access_token;
+    let authorization = format!("DPoP {token}");
+    let verifier = || TokenVerifier::new(ISS, AUD, issuer.keys().key_set());
+    let memory = RequestGuard::new(verifier());
+    let config = RedisConfig::new().with_prefix("bench:");
+    let redis = RequestGuard::new(verifier())
+        .with_proof_verifier(ProofVerifier::with_replay_store(
+            RedisReplayStore::open(&server.url(), &config).expect("redis"),
+        ))
+        .with_revocation_store(RedisRevocationStore::open(&server.url(), &config).expect("redis"));
+    let fresh_proof = || {
+        client
+            .proof("GET", URL)
+            .with_access_token(&token)
+            .sign(now)
+            .expect("proof")
+    };
+
+    let raw = RawSigningKey::from_slice(&[0x5a; 32]).expect("scalar");
+    let raw_public = VerifyingKey::from(&raw);
+    let sample = fresh_proof();
+    let message = sample.rsplit_once('.').expect("jws").0.as_bytes().to_vec();
+    let signature: Signature = raw.sign(&message);
+
+    let mut group = c.benchmark_group("request_store");
+    group.bench_function("p256_raw_verify", |b| {
+        b.iter(|| raw_public.verify(black_box(&message), black_box(&signature)))
+    });
+    group.bench_function("guard_memory", |b| {
+        b.iter_batched(
+            fresh_proof,
+            |proof| {
+                let dpop = [proof.as_str()];
+                let authz = [authorization.as_str()];
+                let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+                assert!(memory.check(&request, now).is_ok());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("guard_redis", |b| {
+        b.iter_batched(
+            fresh_proof,
+            |proof| {
+                let dpop = [proof.as_str()];
+                let authz = [authorization.as_str()];
+                let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+                assert!(runtime.block_on(redis.check_async(&request, now)).is_ok());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    targets = bench_redis
+}
+criterion_main!(benches);

@@ -1,0 +1,175 @@
+//! Refresh tokens in Redis: rotation and reuse detection, atomic across every server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::integrations::redis::{ttl_ms, Redis, RedisConfig};
+use crate::issuer::refresh::{
+    AsyncRefreshStore, FamilyId, Redemption, RefreshGrant, RefreshTokenId,
+};
+use crate::jose::base64url;
+use crate::jose::thumbprint::Thumbprint;
+use crate::time::UnixTime;
+
+/// Redeems a token atomically. KEYS[1] the token; ARGV: jkt, client_id, family-key prefix,
+/// now (ms). Answers `unknown`, `wrong`, `reused` (family revoked) or the record (now used).
+const REDEEM: &str = r"
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'unknown' end
+local record = cjson.decode(raw)
+local family_key = ARGV[3] .. record.family
+if redis.call('EXISTS', family_key) == 1 then return 'unknown' end
+if record.jkt ~= ARGV[1] or record.client_id ~= ARGV[2] then return 'wrong' end
+if record.used then
+  local ttl = record.family_expires_at * 1000 - tonumber(ARGV[4])
+  if ttl < 1000 then ttl = 1000 end
+  redis.call('SET', family_key, 1, 'PX', ttl)
+  return 'reused'
+end
+record.used = true
+redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
+return raw
+";
+
+/// The stored form of a grant.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    subject: String,
+    client_id: String,
+    scope: Option<String>,
+    jkt: String,
+    family: String,
+    expires_at: u64,
+    family_expires_at: u64,
+    used: bool,
+}
+
+/// An [`AsyncRefreshStore`] in Redis. Tokens are stored under the hash of the token; a
+/// redemption is one Lua script, so of two concurrent uses of one token at most one succeeds
+/// and the other revokes the family.
+#[derive(Clone, Debug)]
+pub struct RedisRefreshStore {
+    redis: Redis,
+    script: redis::Script,
+}
+
+impl RedisRefreshStore {
+    /// A store at `url`. Connects lazily; call within a Tokio runtime.
+    pub fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
+        Ok(Self {
+            redis: Redis::open(url, config)?,
+            script: redis::Script::new(REDEEM),
+        })
+    }
+
+    fn family_prefix(&self) -> String {
+        format!("{}rtf:", self.redis.prefix)
+    }
+}
+
+fn to_grant(record: Record) -> Option<RefreshGrant> {
+    let family: [u8; 16] = base64url::decode_array(&record.family).ok()?;
+    Some(RefreshGrant {
+        subject: record.subject,
+        client_id: record.client_id,
+        scope: record.scope,
+        jkt: Thumbprint::from_base64url(&record.jkt).ok()?,
+        family: FamilyId(family),
+        expires_at: UnixTime::from_secs(record.expires_at),
+        family_expires_at: UnixTime::from_secs(record.family_expires_at),
+    })
+}
+
+impl AsyncRefreshStore for RedisRefreshStore {
+    async fn insert(
+        &self,
+        id: RefreshTokenId,
+        grant: RefreshGrant,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let record = Record {
+            subject: grant.subject,
+            client_id: grant.client_id,
+            scope: grant.scope,
+            jkt: grant.jkt.to_base64url(),
+            family: base64url::encode(&grant.family.0),
+            expires_at: grant.expires_at.as_secs(),
+            family_expires_at: grant.family_expires_at.as_secs(),
+            used: false,
+        };
+        let json = serde_json::to_string(&record).map_err(|_| StoreError::Unavailable)?;
+        let name = self.redis.key("rt", id.as_bytes());
+        let ttl = ttl_ms(grant.expires_at, now);
+        let _: () = self
+            .redis
+            .run(|mut connection| async move {
+                redis::cmd("SET")
+                    .arg(&name)
+                    .arg(&json)
+                    .arg("PX")
+                    .arg(ttl)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn redeem(
+        &self,
+        id: &RefreshTokenId,
+        client_id: &str,
+        jkt: &Thumbprint,
+        now: UnixTime,
+    ) -> Result<Redemption, StoreError> {
+        let name = self.redis.key("rt", id.as_bytes());
+        let script = self.script.clone();
+        let (jkt, client_id, families) = (
+            jkt.to_base64url(),
+            client_id.to_owned(),
+            self.family_prefix(),
+        );
+        let now_ms = now.as_secs().saturating_mul(1000);
+        let answer: String = self
+            .redis
+            .run(|mut connection| async move {
+                script
+                    .key(&name)
+                    .arg(&jkt)
+                    .arg(&client_id)
+                    .arg(&families)
+                    .arg(now_ms)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(match answer.as_str() {
+            "unknown" => Redemption::Unknown,
+            "wrong" => Redemption::WrongKey,
+            "reused" => Redemption::Reused,
+            raw => match serde_json::from_str::<Record>(raw).ok().and_then(to_grant) {
+                Some(grant) if grant.expires_at >= now => Redemption::Redeemed(grant),
+                _ => Redemption::Unknown,
+            },
+        })
+    }
+
+    async fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
+        let name = format!("{}{}", self.family_prefix(), base64url::encode(&family.0));
+        // Absolute expiry: the family lives until `until` (days away; clock skew is immaterial).
+        let at_ms = until.as_secs().saturating_add(1).saturating_mul(1000);
+        let _: () = self
+            .redis
+            .run(|mut connection| async move {
+                redis::cmd("SET")
+                    .arg(&name)
+                    .arg(1)
+                    .arg("PXAT")
+                    .arg(at_ms)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        Ok(())
+    }
+}
