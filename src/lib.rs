@@ -40,6 +40,7 @@ pub use issuer::refresh::{
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::TokenEndpoint;
+pub use jose::es256_backend::BACKEND;
 pub use jose::es256_signer::Es256Signer;
 pub use jose::public_key::PublicKey;
 pub use jose::signing_key::SigningKey;

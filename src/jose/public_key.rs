@@ -2,10 +2,10 @@
 
 use core::fmt;
 
-use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, VerifyingKey};
+use p256::ecdsa::VerifyingKey;
 
 use crate::error::{JoseError, KeyError};
+use crate::jose::es256_backend::VerifyKey;
 use crate::jose::json::{self, Object};
 use crate::jose::jwk::{self, KeyRole};
 use crate::jose::thumbprint::Thumbprint;
@@ -17,13 +17,21 @@ const MAX_JWK_LEN: usize = 4096;
 /// An EC P-256 public key, validated: both coordinates 32 bytes, the point on the curve.
 ///
 /// The algorithm is fixed by the type: this key verifies ES256 (RFC 7518 §3.4) and nothing else.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
-    key: VerifyingKey,
+    key: VerifyKey,
     x: [u8; 32],
     y: [u8; 32],
     thumbprint: Thumbprint,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.x == other.x && self.y == other.y
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl PublicKey {
     /// Reads a public JWK (RFC 7517) such as `{"kty":"EC","crv":"P-256","x":…,"y":…}`.
@@ -52,7 +60,8 @@ impl PublicKey {
         sec1[0] = 0x04;
         sec1[1..33].copy_from_slice(&x);
         sec1[33..].copy_from_slice(&y);
-        let key = VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| KeyError::InvalidPoint)?;
+        let point = VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| KeyError::InvalidPoint)?;
+        let key = VerifyKey::new(&point, &sec1).ok_or(KeyError::InvalidPoint)?;
         Ok(Self {
             key,
             x,
@@ -61,20 +70,27 @@ impl PublicKey {
         })
     }
 
-    pub(crate) fn from_verifying_key(key: VerifyingKey) -> Self {
-        let point = key.to_sec1_point(false);
-        let bytes = point.as_bytes();
+    /// The public half of a freshly generated or imported secret key.
+    pub(crate) fn from_verifying_key(point: &VerifyingKey) -> Result<Self, KeyError> {
+        let encoded = point.to_sec1_point(false);
+        let sec1: &[u8; 65] = encoded
+            .as_bytes()
+            .try_into()
+            .map_err(|_| KeyError::InvalidPoint)?;
         let mut x = [0u8; 32];
         let mut y = [0u8; 32];
-        // An uncompressed SEC1 point is 0x04 ‖ x ‖ y, 65 bytes, for every valid verifying key.
-        x.copy_from_slice(&bytes[1..33]);
-        y.copy_from_slice(&bytes[33..65]);
-        Self {
-            key,
-            x,
-            y,
-            thumbprint: Thumbprint::of_p256(&x, &y),
-        }
+        x.copy_from_slice(&sec1[1..33]);
+        y.copy_from_slice(&sec1[33..65]);
+        Self::from_coordinates(x, y)
+    }
+
+    /// `0x04 ‖ x ‖ y`.
+    pub(crate) fn sec1(&self) -> [u8; 65] {
+        let mut sec1 = [0u8; 65];
+        sec1[0] = 0x04;
+        sec1[1..33].copy_from_slice(&self.x);
+        sec1[33..].copy_from_slice(&self.y);
+        sec1
     }
 
     /// The RFC 7638 thumbprint (computed once, when the key was read).
@@ -104,10 +120,7 @@ impl PublicKey {
         let bytes: &[u8; 64] = signature
             .try_into()
             .map_err(|_| JoseError::SignatureLength)?;
-        let signature = Signature::from_slice(bytes).map_err(|_| JoseError::InvalidSignature)?;
-        self.key
-            .verify(message, &signature)
-            .map_err(|_| JoseError::InvalidSignature)
+        self.key.verify(message, bytes)
     }
 
     /// Verifies a compact JWS (RFC 7515 §7.1) signed with ES256 by this key and returns its

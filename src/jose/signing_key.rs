@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, JoseError, KeyError};
 use crate::jose::base64url;
+use crate::jose::es256_backend::SignKey;
 use crate::jose::json;
 use crate::jose::jwk::{self, KeyRole};
 use crate::jose::public_key::PublicKey;
@@ -25,6 +26,7 @@ const MAX_JWK_LEN: usize = 4096;
 pub struct SigningKey {
     secret: p256::ecdsa::SigningKey,
     public: PublicKey,
+    backend: SignKey,
 }
 
 impl SigningKey {
@@ -38,12 +40,17 @@ impl SigningKey {
         use p256::elliptic_curve::Generate;
         let secret =
             p256::ecdsa::SigningKey::try_generate_from_rng(rng).map_err(|_| Error::Randomness)?;
-        Ok(Self::from_secret(secret))
+        Ok(Self::from_secret(secret)?)
     }
 
-    fn from_secret(secret: p256::ecdsa::SigningKey) -> Self {
-        let public = PublicKey::from_verifying_key(*secret.verifying_key());
-        Self { secret, public }
+    fn from_secret(secret: p256::ecdsa::SigningKey) -> Result<Self, KeyError> {
+        let public = PublicKey::from_verifying_key(secret.verifying_key())?;
+        let backend = SignKey::new(&secret, &public.sec1()).ok_or(KeyError::InvalidPrivateKey)?;
+        Ok(Self {
+            secret,
+            public,
+            backend,
+        })
     }
 
     /// Reads a private JWK `{"kty":"EC","crv":"P-256","x":…,"y":…,"d":…}`.
@@ -63,7 +70,7 @@ impl SigningKey {
         );
         let secret = p256::ecdsa::SigningKey::from_slice(scalar.as_slice())
             .map_err(|_| KeyError::InvalidPrivateKey)?;
-        let key = Self::from_secret(secret);
+        let key = Self::from_secret(secret)?;
         if key.public.x() != &ec.x || key.public.y() != &ec.y {
             return Err(KeyError::InvalidPrivateKey);
         }
@@ -95,11 +102,14 @@ impl SigningKey {
         self.public.thumbprint()
     }
 
-    /// Signs `message` with ES256 and returns the 64-byte `r ‖ s` JWS signature
-    /// (RFC 6979 deterministic nonces).
+    /// Signs `message` with ES256 and returns the 64-byte `r ‖ s` JWS signature (with the
+    /// default backend, RFC 6979 deterministic nonces).
     pub fn sign_es256(&self, message: &[u8]) -> [u8; 64] {
-        let signature: Signature = self.secret.sign(message);
-        signature.to_bytes().into()
+        self.backend.sign(&self.secret, message).unwrap_or_else(|| {
+            // The backend refused (cannot happen for a validated key); sign with `p256`.
+            let signature: Signature = self.secret.sign(message);
+            signature.to_bytes().into()
+        })
     }
 }
 

@@ -1,7 +1,6 @@
 //! Replay protection (RFC 9449 §11.1): each (`jkt`, `jti`) is accepted once within the window.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -112,36 +111,32 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &T {
 
 const SHARDS: usize = 16;
 
-/// The default capacity of [`MemoryReplayStore`]: 262 144 live proofs, about 30 MiB. With the
-/// default 65 s retention that sustains about 4 000 proofs per second.
+/// The default capacity of [`MemoryReplayStore`]: 262 144 live proofs, about 11 MiB when full.
+/// With the default 65 s retention that sustains about 4 000 proofs per second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 18;
+
+/// What a shard keeps of a [`ReplayKey`]: its first 128 bits. Telling two proofs apart needs no
+/// more — confusing someone else's proof with one's own would take a 2^128 second preimage —
+/// and it halves the memory per live proof.
+type CompactKey = [u8; 16];
 
 #[derive(Default)]
 struct Shard {
-    /// Key → expiry (seconds).
-    live: HashMap<ReplayKey, u64>,
-    /// Expiries in ascending order, to evict without scanning.
-    by_expiry: BinaryHeap<Reverse<(u64, ReplayKey)>>,
-}
-
-impl Shard {
-    fn evict_expired(&mut self, now: u64) {
-        while let Some(Reverse((expiry, key))) = self.by_expiry.peek().copied() {
-            if expiry >= now {
-                break;
-            }
-            self.by_expiry.pop();
-            if self.live.get(&key) == Some(&expiry) {
-                self.live.remove(&key);
-            }
-        }
-    }
+    /// Compact key → expiry (Unix seconds, saturating at `u32::MAX`, i.e. the year 2106).
+    /// 20 bytes a live proof, plus the hash table's control byte and spare capacity.
+    live: HashMap<CompactKey, u32>,
+    /// When expired entries were last swept out (seconds): at most once a second, and only
+    /// when the shard is full — an expired entry is ignored on lookup anyway.
+    swept_at: u64,
 }
 
 /// An in-memory [`ReplayStore`] for a single process: 16 shards, each behind its own lock,
-/// bounded by a total capacity. Expired entries are evicted in expiry order. When a shard is
-/// full of live entries the store fails closed with [`StoreError::Full`] instead of forgetting
-/// a proof that could still be replayed.
+/// bounded by a total capacity. Expired entries count as absent and are swept out when a shard
+/// fills up. When a shard is full of live entries the store fails closed with
+/// [`StoreError::Full`] instead of forgetting a proof that could still be replayed.
+///
+/// Memory: about 21 bytes of table per slot, and the table is between half and 7/8 full —
+/// measured 30–45 bytes per live proof (`cargo bench --bench scaling`).
 pub struct MemoryReplayStore {
     shards: Box<[Mutex<Shard>]>,
     shard_capacity: usize,
@@ -160,7 +155,7 @@ impl MemoryReplayStore {
         }
     }
 
-    /// The number of recorded entries, expired ones not yet evicted included.
+    /// The number of recorded entries, expired ones not yet swept out included.
     pub fn len(&self) -> usize {
         self.shards
             .iter()
@@ -195,23 +190,33 @@ impl ReplayStore for MemoryReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
-        let index =
-            (std::hash::BuildHasher::hash_one(&self.shard_picker, key.0) % SHARDS as u64) as usize;
-        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        let mut compact = [0u8; 16];
+        compact.copy_from_slice(&key.0[..16]);
+        let now_secs = now.as_secs();
+        let index = (std::hash::BuildHasher::hash_one(&self.shard_picker, compact) % SHARDS as u64)
+            as usize;
+        // A panic while holding the lock cannot leave the map half-updated in a way that
         // accepts a replay, so a poisoned lock is recovered.
         let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
-        shard.evict_expired(now.as_secs());
-        if let Some(&expiry) = shard.live.get(key) {
-            if expiry >= now.as_secs() {
-                return Ok(Insertion::AlreadyPresent);
+        match shard.live.get(&compact) {
+            Some(&expiry) if u64::from(expiry) >= now_secs => return Ok(Insertion::AlreadyPresent),
+            // Present but expired: overwritten below, no new slot needed.
+            Some(_) => {}
+            None if shard.live.len() < self.shard_capacity => {}
+            None => {
+                if shard.swept_at < now_secs {
+                    shard.swept_at = now_secs;
+                    shard
+                        .live
+                        .retain(|_, expiry| u64::from(*expiry) >= now_secs);
+                }
+                if shard.live.len() >= self.shard_capacity {
+                    return Err(StoreError::Full);
+                }
             }
         }
-        if shard.live.len() >= self.shard_capacity {
-            return Err(StoreError::Full);
-        }
-        let expiry = expires_at.as_secs();
-        shard.live.insert(*key, expiry);
-        shard.by_expiry.push(Reverse((expiry, *key)));
+        let expiry = u32::try_from(expires_at.as_secs()).unwrap_or(u32::MAX);
+        shard.live.insert(compact, expiry);
         Ok(Insertion::Inserted)
     }
 }

@@ -1,0 +1,226 @@
+//! How costs grow: replay-store memory per live entry (measured from the process's resident
+//! memory, not computed), replay-store insert throughput on one and two threads,
+//! verified-token cache hit cost, proof size and JWKS size.
+//!
+//! Run with `cargo bench --bench scaling`. The memory figures are printed first (each size in a
+//! fresh child process), then the criterion groups run.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, Criterion};
+use keybound::{
+    Insertion, IssuerKeys, KeySet, MemoryReplayStore, ProofRequest, ProofSigner, ProofVerifier,
+    ReplayKey, ReplayStore, RequestGuard, ResourceRequest, SigningKey, StoreError, Thumbprint,
+    TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+};
+
+const ISS: &str = "https://as.example.com";
+const AUD: &str = "https://api.example.com";
+const URL: &str = "https://api.example.com/v1/orders";
+const NOW: u64 = 1_700_000_000;
+const MEMORY_CHILD: &str = "KEYBOUND_REPLAY_MEMORY_ENTRIES";
+
+/// Resident memory of this process in bytes (Linux `/proc/self/statm`).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn keys(n: usize) -> Vec<ReplayKey> {
+    let jkt = Thumbprint::from_bytes([7; 32]);
+    (0..n)
+        .map(|i| ReplayKey::new(&jkt, &i.to_string()))
+        .collect()
+}
+
+/// In a child process: fill a store with `n` live entries and print bytes per entry.
+fn measure_memory(n: usize) {
+    let keys = keys(n);
+    let store = MemoryReplayStore::with_capacity(n);
+    let now = UnixTime::from_secs(NOW);
+    let before = resident_bytes().unwrap_or(0);
+    for key in &keys {
+        assert_eq!(
+            store.insert_if_absent(key, now.saturating_add(65), now),
+            Ok(Insertion::Inserted)
+        );
+    }
+    let after = resident_bytes().unwrap_or(0);
+    println!("{}", after.saturating_sub(before) as f64 / n as f64);
+}
+
+fn report_memory() {
+    println!("replay store memory per live entry (resident memory growth / entries):");
+    for n in [10_000usize, 100_000, 1_000_000] {
+        let output = Command::new(std::env::current_exe().expect("own path"))
+            .env(MEMORY_CHILD, n.to_string())
+            .output()
+            .expect("run child");
+        let text = String::from_utf8_lossy(&output.stdout);
+        println!("  {n:>9} entries: {} bytes/entry", text.trim());
+    }
+}
+
+/// Total time for `threads` threads to insert `per_thread` fresh keys each into one store.
+fn insert_time(threads: usize, per_thread: usize) -> Duration {
+    let store = Arc::new(MemoryReplayStore::with_capacity(threads * per_thread));
+    let batches: Vec<Vec<ReplayKey>> = (0..threads)
+        .map(|t| {
+            let jkt = Thumbprint::from_bytes([t as u8; 32]);
+            (0..per_thread)
+                .map(|i| ReplayKey::new(&jkt, &i.to_string()))
+                .collect()
+        })
+        .collect();
+    let now = UnixTime::from_secs(NOW);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for batch in &batches {
+            let store = store.clone();
+            scope.spawn(move || {
+                for key in batch {
+                    let _ = black_box(store.insert_if_absent(key, now.saturating_add(65), now));
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn bench_replay_inserts(c: &mut Criterion) {
+    const PER_THREAD: usize = 50_000;
+    let mut group = c.benchmark_group("replay_insert_100k");
+    // The same total work (100 000 inserts) on one thread and split over two.
+    group.bench_function("one_thread", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| insert_time(1, 2 * PER_THREAD)).sum())
+    });
+    group.bench_function("two_threads", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| insert_time(2, PER_THREAD)).sum())
+    });
+    group.finish();
+}
+
+/// Never remembers a proof (measurement only).
+struct ForgetfulStore;
+
+impl ReplayStore for ForgetfulStore {
+    fn insert_if_absent(
+        &self,
+        _: &ReplayKey,
+        _: UnixTime,
+        _: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        Ok(Insertion::Inserted)
+    }
+}
+
+fn bench_cache_and_sizes(c: &mut Criterion) {
+    let now = UnixTime::from_secs(NOW);
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
+    let client = ProofSigner::new(SigningKey::generate().expect("key"));
+    let token = issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now,
+        )
+        .expect("token")
+        .access_token;
+    let proof = client
+        .proof("GET", URL)
+        .with_access_token(&token)
+        .sign(now)
+        .expect("proof");
+    let authorization = format!("DPoP {token}");
+    let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+
+    // Cache hit cost: a warm request minus the proof verification it contains.
+    let warm = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+        .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore));
+    let proofs_only = ProofVerifier::with_replay_store(ForgetfulStore);
+    let proof_request = ProofRequest::new("GET", URL, &dpop).with_access_token(&token);
+    let mut group = c.benchmark_group("cache_hit");
+    group.bench_function("proof_only", |b| {
+        b.iter(|| proofs_only.verify(black_box(&proof_request), now).is_ok())
+    });
+    group.bench_function("warm_request", |b| {
+        b.iter(|| warm.check(black_box(&request), now).is_ok())
+    });
+    group.finish();
+
+    // Proof size: the same check with a longer jti (the proof grows from ~0.5 to ~1 KiB).
+    let mut group = c.benchmark_group("proof_size");
+    for jti_len in [22usize, 256] {
+        let key = SigningKey::from_jwk(&client.key().to_jwk()).expect("key");
+        let header = format!(
+            r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
+            key.public_key().to_jwk()
+        );
+        let claims = format!(
+            r#"{{"jti":"{}","htm":"GET","htu":"{URL}","iat":{NOW}}}"#,
+            "j".repeat(jti_len)
+        );
+        let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+        let signed = format!("{input}.{}", b64(&key.sign_es256(input.as_bytes())));
+        let headers = [signed.as_str()];
+        let verify_request = ProofRequest::new("GET", URL, &headers);
+        group.bench_function(format!("proof_{}_bytes", signed.len()), |b| {
+            b.iter(|| proofs_only.verify(black_box(&verify_request), now).is_ok())
+        });
+    }
+    group.finish();
+
+    // JWKS size: cold token verification against sets of 1, 10 and 100 keys.
+    let mut group = c.benchmark_group("jwks_size");
+    for n in [1usize, 10, 100] {
+        let mut public_keys = vec![issuer.keys().active().public_key().clone()];
+        for _ in 1..n {
+            public_keys.push(SigningKey::generate().expect("key").public_key().clone());
+        }
+        let set = KeySet::from_jwks(&keybound::jwks_json(&public_keys)).expect("jwks");
+        assert_eq!(set.len(), n);
+        let verifier = TokenVerifier::new(ISS, AUD, set);
+        group.bench_function(format!("token_verify_{n}_keys"), |b| {
+            b.iter(|| verifier.verify(black_box(&token), now).is_ok())
+        });
+    }
+    group.finish();
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = bench_replay_inserts, bench_cache_and_sizes
+}
+
+fn main() {
+    if let Ok(n) = std::env::var(MEMORY_CHILD) {
+        measure_memory(n.parse().expect("entry count"));
+        return;
+    }
+    report_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
