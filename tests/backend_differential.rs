@@ -102,3 +102,58 @@ proptest! {
         prop_assert_eq!(ours, p256_verdict(key.public_key(), &message, &signature));
     }
 }
+
+fn b64_coordinate(bytes: &[u8; 32]) -> String {
+    b64(bytes)
+}
+
+/// Whether `p256` accepts the uncompressed point (x, y).
+fn p256_accepts(x: &[u8; 32], y: &[u8; 32]) -> bool {
+    let mut sec1 = vec![0x04];
+    sec1.extend_from_slice(x);
+    sec1.extend_from_slice(y);
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).is_ok()
+}
+
+fn keybound_accepts(x: &[u8; 32], y: &[u8; 32]) -> bool {
+    PublicKey::from_jwk(&format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+        b64_coordinate(x),
+        b64_coordinate(y)
+    ))
+    .is_ok()
+}
+
+#[test]
+fn same_keys_accepted_at_the_edges() {
+    // The field prime p and values around it, zero, and a valid point's coordinates.
+    let p: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff,
+    ];
+    let valid = key().public_key().clone();
+    let mut p_minus_1 = p;
+    p_minus_1[31] -= 1;
+    let candidates = [[0u8; 32], [0xff; 32], p, p_minus_1, *valid.x(), *valid.y()];
+    for x in &candidates {
+        for y in &candidates {
+            assert_eq!(
+                keybound_accepts(x, y),
+                p256_accepts(x, y),
+                "x={x:?} y={y:?}"
+            );
+        }
+    }
+    assert!(keybound_accepts(valid.x(), valid.y()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn same_keys_accepted_for_random_coordinates(x in any::<[u8; 32]>(), y in any::<[u8; 32]>(), use_valid_x in any::<bool>()) {
+        let x = if use_valid_x { *key().public_key().x() } else { x };
+        prop_assert_eq!(keybound_accepts(&x, &y), p256_accepts(&x, &y));
+    }
+}

@@ -85,3 +85,29 @@ proptest! {
             .is_err());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Every public entry point that reads untrusted text answers with a value or a typed
+    /// error, never a panic.
+    #[test]
+    fn every_public_parser_survives_arbitrary_text(text in ".{0,400}", header_count in 0usize..3) {
+        use keybound::{
+            danger, IssuerKeys, KeySet, ParEndpoint, PublicUrlPolicy, RequestGuard, ResourceRequest,
+            TokenEndpoint, TokenVerifier,
+        };
+        let _ = KeySet::from_jwks(&text);
+        let _ = danger::decode_unverified(&text);
+        let _ = PublicUrlPolicy::new(&text);
+        let keys = IssuerKeys::generate().unwrap().key_set();
+        let verifier = TokenVerifier::new("https://as", "api", keys);
+        let _ = verifier.verify(&text, now());
+        let headers: Vec<&str> = std::iter::repeat_n(text.as_str(), header_count).collect();
+        let guard = RequestGuard::new(TokenVerifier::new("https://as", "api", KeySet::default()));
+        let _ = guard.check(&ResourceRequest::new("GET", &text, &headers, &headers), now());
+        let _ = guard.check(&ResourceRequest::new(&text, URL, &[&format!("DPoP {text}")], &headers), now());
+        let _ = TokenEndpoint::new(URL).check(&headers, None, now());
+        let _ = ParEndpoint::new(URL).check(Some(&text), &headers, now());
+    }
+}

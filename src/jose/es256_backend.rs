@@ -1,8 +1,10 @@
 //! The one seam between keybound and the ES256 arithmetic (ECDSA P-256 with SHA-256, JWS
 //! `r ‖ s` signatures). The default backend is pure-Rust `p256` (portable, no C toolchain,
 //! wasm-friendly); feature `aws-lc` switches signing and verification to `aws-lc-rs`, about
-//! five times faster. Key parsing, validation (on-curve checks) and thumbprints stay on `p256`
-//! with either backend, so both accept exactly the same keys.
+//! five times faster. Each backend validates public points itself (coordinates below the field
+//! prime, on the curve, not the identity); both accept exactly the same keys, which
+//! `tests/backend_differential.rs` checks. JWK reading, private-key import and thumbprints stay
+//! on `p256` with either backend.
 //!
 //! This is the only file that knows which backend is compiled in.
 
@@ -16,9 +18,10 @@ pub(crate) struct VerifyKey(backend::VerifyKey);
 pub(crate) struct SignKey(backend::SignKey);
 
 impl VerifyKey {
-    /// Prepares an already validated point (`0x04 ‖ x ‖ y`).
-    pub(crate) fn new(point: &p256::ecdsa::VerifyingKey, sec1: &[u8; 65]) -> Option<Self> {
-        backend::VerifyKey::new(point, sec1).map(Self)
+    /// Validates and prepares the uncompressed point `0x04 ‖ x ‖ y`; `None` if it is not a
+    /// valid P-256 public key.
+    pub(crate) fn new(sec1: &[u8; 65]) -> Option<Self> {
+        backend::VerifyKey::new(sec1).map(Self)
     }
 
     /// Verifies a 64-byte `r ‖ s` signature over `message`.
@@ -59,8 +62,8 @@ mod backend {
     pub(super) struct VerifyKey(VerifyingKey);
 
     impl VerifyKey {
-        pub(super) fn new(point: &VerifyingKey, _sec1: &[u8; 65]) -> Option<Self> {
-            Some(Self(*point))
+        pub(super) fn new(sec1: &[u8; 65]) -> Option<Self> {
+            VerifyingKey::from_sec1_bytes(sec1).ok().map(Self)
         }
 
         pub(super) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), JoseError> {
@@ -95,7 +98,7 @@ mod backend {
     use aws_lc_rs::signature::{
         EcdsaKeyPair, ParsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
     };
-    use p256::ecdsa::{SigningKey, VerifyingKey};
+    use p256::ecdsa::SigningKey;
     use zeroize::Zeroizing;
 
     use crate::error::JoseError;
@@ -106,7 +109,8 @@ mod backend {
     pub(super) struct VerifyKey(ParsedPublicKey);
 
     impl VerifyKey {
-        pub(super) fn new(_point: &VerifyingKey, sec1: &[u8; 65]) -> Option<Self> {
+        pub(super) fn new(sec1: &[u8; 65]) -> Option<Self> {
+            // aws-lc parses the point strictly (field elements below p, on the curve).
             ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, sec1)
                 .ok()
                 .map(Self)

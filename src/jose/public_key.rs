@@ -60,8 +60,7 @@ impl PublicKey {
         sec1[0] = 0x04;
         sec1[1..33].copy_from_slice(&x);
         sec1[33..].copy_from_slice(&y);
-        let point = VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| KeyError::InvalidPoint)?;
-        let key = VerifyKey::new(&point, &sec1).ok_or(KeyError::InvalidPoint)?;
+        let key = VerifyKey::new(&sec1).ok_or(KeyError::InvalidPoint)?;
         Ok(Self {
             key,
             x,

@@ -292,4 +292,72 @@ mod tests {
         remove_dot_segments("/mid/content=5/../6", &mut out);
         assert_eq!(out, "/mid/6");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// URLs built from pieces that exercise every normalisation rule.
+        fn url() -> impl Strategy<Value = String> {
+            let scheme = prop_oneof![Just("http"), Just("https"), Just("HTTP"), Just("HtTpS")];
+            let host = prop_oneof![
+                Just("a.example"),
+                Just("A.Example"),
+                Just("%61.example"),
+                Just("[::1]"),
+                Just("[ABCD::1]")
+            ];
+            let port = prop_oneof![
+                Just(""),
+                Just(":"),
+                Just(":80"),
+                Just(":443"),
+                Just(":8443"),
+                Just(":0443")
+            ];
+            let segment = prop_oneof![
+                Just("a"),
+                Just("A"),
+                Just("%41"),
+                Just("%7e"),
+                Just("~"),
+                Just("."),
+                Just(".."),
+                Just("%2E%2E"),
+                Just("%2f"),
+                Just("%2F"),
+                Just(""),
+                Just("b%20c")
+            ];
+            let path = proptest::collection::vec(segment, 0..5)
+                .prop_map(|segments| segments.iter().map(|s| format!("/{s}")).collect::<String>());
+            let tail = prop_oneof![Just(""), Just("?q=1"), Just("#f"), Just("?x#y")];
+            (scheme, host, port, path, tail)
+                .prop_map(|(s, h, p, path, t)| format!("{s}://{h}{p}{path}{t}"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn normalisation_is_idempotent(u in url()) {
+                let once = normalize(&u).unwrap();
+                prop_assert_eq!(normalize(&once).unwrap(), once);
+            }
+
+            #[test]
+            fn equality_is_symmetric_and_transitive(a in url(), b in url(), c in url()) {
+                let (na, nb, nc) = (normalize(&a).unwrap(), normalize(&b).unwrap(), normalize(&c).unwrap());
+                prop_assert_eq!(na == nb, nb == na);
+                if na == nb && nb == nc {
+                    prop_assert_eq!(&na, &nc);
+                }
+            }
+
+            #[test]
+            fn never_panics(text in ".{0,200}") {
+                let _ = normalize(&text);
+            }
+        }
+    }
 }
