@@ -11,12 +11,16 @@
 //! the signature are reachable); bit 5 = send the DPoP header twice.
 //!
 //! Every input is verified without and with the access token, each time by a fresh verifier.
-//! Properties: no panic; an accepted proof has `htm` = the method and the thumbprint of its own
+//! Properties: no panic; the fixture request (`RESOURCE_PROOF` on `GET RESOURCE_URL` with
+//! `TOKEN` at NOW) is accepted; an accepted proof has `htm` = the method and the thumbprint of its own
 //! key; the very same request a second time is refused as a replay.
 #![no_main]
 
 use keybound::{Error, ProofError, ProofRequest, ProofVerifier};
-use keybound_fuzz::{client_key, field, fields, pick_now, sign_compact, RFC_ACCESS_TOKEN};
+use keybound_fuzz::{
+    client_key, field, fields, now as fixture_now, pick_now, sign_compact, RESOURCE_PROOF,
+    RESOURCE_URL, RFC_ACCESS_TOKEN, TOKEN,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -42,6 +46,14 @@ fuzz_target!(|data: &[u8]| {
     let two = [proof.as_str(), proof.as_str()];
     let headers: &[&str] = if flags & 0x20 != 0 { &two } else { &one };
 
+    // The fixture request itself must pass (checks the harness, not only the library).
+    let known_good = proof == RESOURCE_PROOF
+        && url == RESOURCE_URL
+        && method == "GET"
+        && token == TOKEN
+        && headers.len() == 1
+        && now == fixture_now();
+
     for with_token in [false, true] {
         let verifier = ProofVerifier::new();
         let mut request = ProofRequest::new(method, url, headers);
@@ -59,6 +71,10 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             Err(error) => {
+                assert!(
+                    !(known_good && with_token),
+                    "the fixture proof was refused: {error:?}"
+                );
                 // Exercise the formatting paths an application logs.
                 let _ = format!("{error} {error:?}");
             }

@@ -8,7 +8,7 @@
 //!   with the fixture issuer key, so the `typ`/`kid`/claim/time checks behind the signature are
 //!   reachable with fuzzer-chosen JSON.
 //!
-//! Properties: no panic; a verified token also verifies with `verify_jws` under the issuer key,
+//! Properties: no panic; the fixture token verifies at NOW; a verified token also verifies with `verify_jws` under the issuer key,
 //! decodes with `decode_unverified`, and its claims are the decoded ones (`iss` = the expected
 //! issuer, `aud` holds the audience, `sub`, `jti`, `client_id`, header `kid`), with
 //! `iat <= now + leeway`, `now - leeway < exp` and `exp - iat <= 3600`.
@@ -17,8 +17,8 @@
 use keybound::danger::decode_unverified;
 use keybound::TokenOptions;
 use keybound_fuzz::{
-    field, fields, issuer_key, issuer_public_key, pick_now, sign_compact, token_verifier, AUD,
-    ISS,
+    field, fields, issuer_key, issuer_public_key, now as fixture_now, pick_now, sign_compact,
+    token_verifier, AUD, ISS, TOKEN,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -69,6 +69,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = format!("{verified:?} {:?}", claims.to_json());
         }
         Err(error) => {
+            assert!(
+                !(token == TOKEN && now == fixture_now()),
+                "the fixture token was refused at NOW: {error:?}"
+            );
             let _ = format!("{error} {error:?}");
         }
     }

@@ -1,0 +1,104 @@
+//! Runs one operation N times, for counting instructions with valgrind — a figure that does not
+//! depend on how busy the machine is:
+//!
+//! ```sh
+//! cargo build --release --example instruction_counts
+//! for op in raw_verify proof_verify guard_warm guard_cold raw_sign proof_sign; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instruction_counts $op 200 2>&1 | grep refs
+//! done
+//! ```
+//! Setup (key generation, signing the inputs) is the same for every operation and is measured
+//! once with `setup`; subtract it. With `--features aws-lc`, `aws_raw_verify` and `aws_raw_sign`
+//! are that backend's floor.
+
+use std::hint::black_box;
+
+use keybound::{
+    Insertion, IssuerKeys, ProofRequest, ProofSigner, ProofVerifier, ReplayKey, ReplayStore,
+    RequestGuard, ResourceRequest, SigningKey, StoreError, TokenIssuer, TokenRequest,
+    TokenVerifier, UnixTime,
+};
+use p256::ecdsa::signature::{Signer, Verifier};
+
+const ISS: &str = "https://as.example.com";
+const AUD: &str = "https://api.example.com";
+const URL: &str = "https://api.example.com/v1/orders";
+
+/// Never remembers a proof (measurement only).
+struct ForgetfulStore;
+
+impl ReplayStore for ForgetfulStore {
+    fn insert_if_absent(&self, _: &ReplayKey, _: UnixTime, _: UnixTime) -> Result<Insertion, StoreError> {
+        Ok(Insertion::Inserted)
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let op = args.next().unwrap_or_else(|| "setup".into());
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+
+    let now = UnixTime::from_secs(1_700_000_000);
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
+    let client = ProofSigner::new(SigningKey::generate().expect("key"));
+    let token = issuer
+        .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), now)
+        .expect("token")
+        .access_token;
+    let proof = client.proof("GET", URL).with_access_token(&token).sign(now).expect("proof");
+    let authorization = format!("DPoP {token}");
+    let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+    let proof_request = ProofRequest::new("GET", URL, &dpop).with_access_token(&token);
+    let raw = p256::ecdsa::SigningKey::from_slice(&[0x5a; 32]).expect("scalar");
+    let raw_public = p256::ecdsa::VerifyingKey::from(&raw);
+    let message = proof.rsplit_once('.').expect("jws").0.as_bytes().to_vec();
+    let raw_signature: p256::ecdsa::Signature = raw.sign(&message);
+    let guard = |capacity| {
+        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+            .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore))
+            .with_token_cache_capacity(capacity)
+    };
+    let (warm, cold) = (guard(16), guard(0));
+    let proofs = ProofVerifier::with_replay_store(ForgetfulStore);
+    assert!(warm.check(&request, now).is_ok());
+    #[cfg(feature = "aws-lc")]
+    let (aws_public, aws_signature, aws_pair) = {
+        use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("key");
+        let signature = pair.sign(&rng, &message).expect("sign");
+        (pair.public_key().as_ref().to_vec(), signature.as_ref().to_vec(), pair)
+    };
+
+    for _ in 0..n {
+        match op.as_str() {
+            "setup" => {}
+            "raw_verify" => assert!(raw_public.verify(black_box(&message), &raw_signature).is_ok()),
+            "raw_sign" => {
+                let signature: p256::ecdsa::Signature = raw.sign(black_box(&message));
+                black_box(signature);
+            }
+            "proof_verify" => assert!(proofs.verify(black_box(&proof_request), now).is_ok()),
+            "proof_sign" => {
+                black_box(client.proof("GET", URL).with_access_token(&token).sign(now).expect("sign"));
+            }
+            "guard_warm" => assert!(warm.check(black_box(&request), now).is_ok()),
+            "guard_cold" => assert!(cold.check(black_box(&request), now).is_ok()),
+            #[cfg(feature = "aws-lc")]
+            "aws_raw_verify" => {
+                use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+                let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &aws_public);
+                assert!(key.verify(black_box(&message), &aws_signature).is_ok());
+            }
+            #[cfg(feature = "aws-lc")]
+            "aws_raw_sign" => {
+                let rng = aws_lc_rs::rand::SystemRandom::new();
+                black_box(aws_pair.sign(&rng, black_box(&message)).expect("sign"));
+            }
+            other => panic!("unknown operation {other}"),
+        }
+    }
+}
