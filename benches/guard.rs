@@ -13,13 +13,18 @@
 //! Both guards use a replay store that never remembers, so one request can be replayed every
 //! iteration; the real store's cost is measured in `benches/proof.rs`.
 
+#[path = "support/forgetful_store.rs"]
+mod forgetful_store;
+
 use std::hint::black_box;
+
+use forgetful_store::ForgetfulStore;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use keybound::{
-    Insertion, IssuerKeys, ProofSigner, ProofVerifier, ReplayKey, ReplayStore, RequestGuard,
-    ResourceRequest, SigningKey, StoreError, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    IssuerKeys, ProofSigner, ProofVerifier, RequestGuard, ResourceRequest, SigningKey, TokenIssuer,
+    TokenRequest, TokenVerifier, UnixTime,
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
@@ -28,20 +33,6 @@ const ISS: &str = "https://as.example.com";
 const AUD: &str = "https://api.example.com";
 const URL: &str = "https://api.example.com/v1/orders";
 const NOW: u64 = 1_700_000_000;
-
-/// Never remembers a proof (measurement only: disables replay protection).
-struct ForgetfulStore;
-
-impl ReplayStore for ForgetfulStore {
-    fn insert_if_absent(
-        &self,
-        _: &ReplayKey,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<Insertion, StoreError> {
-        Ok(Insertion::Inserted)
-    }
-}
 
 fn bench_guard(c: &mut Criterion) {
     let now = UnixTime::from_secs(NOW);

@@ -7,14 +7,16 @@
 //! iteration). Group `sign` compares `SigningKey::sign` of a message of the same length with
 //! `ProofSigner` building and signing a proof.
 
+#[path = "support/forgetful_store.rs"]
+mod forgetful_store;
+
 use std::hint::black_box;
+
+use forgetful_store::ForgetfulStore;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use keybound::{
-    Insertion, MemoryReplayStore, ProofRequest, ProofSigner, ProofVerifier, ReplayKey, ReplayStore,
-    SigningKey, StoreError, UnixTime,
-};
+use keybound::{MemoryReplayStore, ProofRequest, ProofSigner, ProofVerifier, SigningKey, UnixTime};
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
 
@@ -23,21 +25,6 @@ const URL: &str = "https://api.example.com/v1/orders?page=2";
 const ACCESS_TOKEN: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbGljZSIsImNuZiI6eyJqa3QiOiIwWmNPQ09SWk5ZeS1EV3BxcTMwalp5SkdIVE4wZDJIZ2xCVjN1aWd1QTRJIn19.c2lnbmF0dXJlLXBsYWNlaG9sZGVyLWJ5dGVzLWZvci10aGUtYmVuY2htYXJr";
 /// `iat` of every proof and the verifier's `now`.
 const NOW: u64 = 1_700_000_000;
-
-/// A replay store that never remembers anything, so the same proof verifies every iteration.
-/// For measurement only: it disables replay protection.
-struct ForgetfulStore;
-
-impl ReplayStore for ForgetfulStore {
-    fn insert_if_absent(
-        &self,
-        _key: &ReplayKey,
-        _expires_at: UnixTime,
-        _now: UnixTime,
-    ) -> Result<Insertion, StoreError> {
-        Ok(Insertion::Inserted)
-    }
-}
 
 fn signer() -> ProofSigner {
     ProofSigner::new(SigningKey::generate().expect("key generation"))

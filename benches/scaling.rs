@@ -5,7 +5,12 @@
 //! Run with `cargo bench --bench scaling`. The memory figures are printed first (each size in a
 //! fresh child process), then the criterion groups run.
 
+#[path = "support/forgetful_store.rs"]
+mod forgetful_store;
+
 use std::hint::black_box;
+
+use forgetful_store::ForgetfulStore;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +18,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, Criterion};
 use keybound::{
     Insertion, IssuerKeys, KeySet, MemoryReplayStore, ProofRequest, ProofSigner, ProofVerifier,
-    ReplayKey, ReplayStore, RequestGuard, ResourceRequest, SigningKey, StoreError, Thumbprint,
-    TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    ReplayKey, ReplayStore, RequestGuard, ResourceRequest, SigningKey, Thumbprint, TokenIssuer,
+    TokenRequest, TokenVerifier, UnixTime,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -62,7 +67,11 @@ fn report_memory() {
             .output()
             .expect("run child");
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         println!("  {n:>9} entries: {} bytes/entry", text.trim());
     }
 }
@@ -104,20 +113,6 @@ fn bench_replay_inserts(c: &mut Criterion) {
         b.iter_custom(|iters| (0..iters).map(|_| insert_time(2, PER_THREAD)).sum())
     });
     group.finish();
-}
-
-/// Never remembers a proof (measurement only).
-struct ForgetfulStore;
-
-impl ReplayStore for ForgetfulStore {
-    fn insert_if_absent(
-        &self,
-        _: &ReplayKey,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<Insertion, StoreError> {
-        Ok(Insertion::Inserted)
-    }
 }
 
 fn bench_cache_and_sizes(c: &mut Criterion) {

@@ -12,27 +12,22 @@
 //! once with `setup`; subtract it. With `--features aws-lc`, `aws_raw_verify` and `aws_raw_sign`
 //! are that backend's floor.
 
+#[path = "../benches/support/forgetful_store.rs"]
+mod forgetful_store;
+
 use std::hint::black_box;
 
+use forgetful_store::ForgetfulStore;
+
 use keybound::{
-    Insertion, IssuerKeys, ProofRequest, ProofSigner, ProofVerifier, ReplayKey, ReplayStore,
-    RequestGuard, ResourceRequest, SigningKey, StoreError, TokenIssuer, TokenRequest,
-    TokenVerifier, UnixTime,
+    IssuerKeys, ProofRequest, ProofSigner, ProofVerifier, RequestGuard, ResourceRequest,
+    SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 
 const ISS: &str = "https://as.example.com";
 const AUD: &str = "https://api.example.com";
 const URL: &str = "https://api.example.com/v1/orders";
-
-/// Never remembers a proof (measurement only).
-struct ForgetfulStore;
-
-impl ReplayStore for ForgetfulStore {
-    fn insert_if_absent(&self, _: &ReplayKey, _: UnixTime, _: UnixTime) -> Result<Insertion, StoreError> {
-        Ok(Insertion::Inserted)
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,10 +38,17 @@ fn main() {
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
     let client = ProofSigner::new(SigningKey::generate().expect("key"));
     let token = issuer
-        .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), now)
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now,
+        )
         .expect("token")
         .access_token;
-    let proof = client.proof("GET", URL).with_access_token(&token).sign(now).expect("proof");
+    let proof = client
+        .proof("GET", URL)
+        .with_access_token(&token)
+        .sign(now)
+        .expect("proof");
     let authorization = format!("DPoP {token}");
     let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
     let request = ResourceRequest::new("GET", URL, &authz, &dpop);
@@ -67,23 +69,37 @@ fn main() {
     let (aws_public, aws_signature, aws_pair) = {
         use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).expect("key");
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .expect("key");
         let signature = pair.sign(&rng, &message).expect("sign");
-        (pair.public_key().as_ref().to_vec(), signature.as_ref().to_vec(), pair)
+        (
+            pair.public_key().as_ref().to_vec(),
+            signature.as_ref().to_vec(),
+            pair,
+        )
     };
 
     for _ in 0..n {
         match op.as_str() {
             "setup" => {}
-            "raw_verify" => assert!(raw_public.verify(black_box(&message), &raw_signature).is_ok()),
+            "raw_verify" => assert!(raw_public
+                .verify(black_box(&message), &raw_signature)
+                .is_ok()),
             "raw_sign" => {
                 let signature: p256::ecdsa::Signature = raw.sign(black_box(&message));
                 black_box(signature);
             }
             "proof_verify" => assert!(proofs.verify(black_box(&proof_request), now).is_ok()),
             "proof_sign" => {
-                black_box(client.proof("GET", URL).with_access_token(&token).sign(now).expect("sign"));
+                black_box(
+                    client
+                        .proof("GET", URL)
+                        .with_access_token(&token)
+                        .sign(now)
+                        .expect("sign"),
+                );
             }
             "guard_warm" => assert!(warm.check(black_box(&request), now).is_ok()),
             "guard_cold" => assert!(cold.check(black_box(&request), now).is_ok()),
