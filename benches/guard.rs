@@ -13,6 +13,8 @@
 //! Both guards use a replay store that never remembers, so one request can be replayed every
 //! iteration; the real store's cost is measured in `benches/proof.rs`.
 
+#[path = "support/aws_lc_floor.rs"]
+mod aws_lc_floor;
 #[path = "support/forgetful_store.rs"]
 mod forgetful_store;
 
@@ -75,6 +77,13 @@ fn bench_guard(c: &mut Criterion) {
     group.bench_function("p256_raw_verify", |b| {
         b.iter(|| raw_public.verify(black_box(&message), black_box(&signature)))
     });
+    #[cfg(feature = "aws-lc")]
+    {
+        let floor = aws_lc_floor::AwsLcFloor::new(&message);
+        group.bench_function("aws_lc_raw_verify", |b| {
+            b.iter(|| floor.verify(black_box(&message)))
+        });
+    }
     group.bench_function("guard_warm", |b| {
         b.iter(|| warm.check(black_box(&request), now).is_ok())
     });

@@ -7,6 +7,8 @@
 //! iteration). Group `sign` compares `SigningKey::sign` of a message of the same length with
 //! `ProofSigner` building and signing a proof.
 
+#[path = "support/aws_lc_floor.rs"]
+mod aws_lc_floor;
 #[path = "support/forgetful_store.rs"]
 mod forgetful_store;
 
@@ -63,6 +65,13 @@ fn bench_verify(c: &mut Criterion) {
     assert_eq!(verified.issued_at(), now);
 
     let mut group = c.benchmark_group("verify");
+    #[cfg(feature = "aws-lc")]
+    {
+        let floor = aws_lc_floor::AwsLcFloor::new(&message);
+        group.bench_function("aws_lc_raw_verify", |b| {
+            b.iter(|| floor.verify(black_box(&message)))
+        });
+    }
     group.bench_function("p256_raw_verify", |b| {
         b.iter(|| {
             verifying_key
@@ -111,6 +120,13 @@ fn bench_sign(c: &mut Criterion) {
     let raw = raw_key();
 
     let mut group = c.benchmark_group("sign");
+    #[cfg(feature = "aws-lc")]
+    {
+        let floor = aws_lc_floor::AwsLcFloor::new(&message);
+        group.bench_function("aws_lc_raw_sign", |b| {
+            b.iter(|| floor.sign(black_box(&message)))
+        });
+    }
     group.bench_function("p256_raw_sign", |b| {
         b.iter(|| {
             let signature: Signature = raw.sign(black_box(&message));

@@ -140,16 +140,14 @@ fn hex_value(b: u8) -> Result<u8, InvalidUrl> {
     }
 }
 
-/// RFC 3986 §5.2.4 for an absolute path (starting with `/`), appended to `out`.
+/// RFC 3986 §5.2.4 for an absolute path (starting with `/`), appended to `out`. The input
+/// buffer always begins with `/` (every step below keeps it so), so the algorithm's rules for
+/// relative prefixes (`../`, `./`, a lone `.` or `..`) can never apply and are left out.
 fn remove_dot_segments(path: &str, out: &mut String) {
     let base = out.len();
     let mut input = path;
     while !input.is_empty() {
-        if let Some(rest) = input.strip_prefix("../") {
-            input = rest;
-        } else if let Some(rest) = input.strip_prefix("./") {
-            input = rest;
-        } else if input.starts_with("/./") {
+        if input.starts_with("/./") {
             input = &input[2..];
         } else if input == "/." {
             input = "/";
@@ -157,11 +155,9 @@ fn remove_dot_segments(path: &str, out: &mut String) {
             input = if input == "/.." { "/" } else { &input[3..] };
             let last = out[base..].rfind('/').map_or(base, |i| base + i);
             out.truncate(last);
-        } else if input == "." || input == ".." {
-            input = "";
         } else {
-            let start = usize::from(input.starts_with('/'));
-            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            // Move the first segment, with its leading `/`, to the output.
+            let end = input[1..].find('/').map_or(input.len(), |i| i + 1);
             out.push_str(&input[..end]);
             input = &input[end..];
         }
@@ -269,6 +265,9 @@ mod tests {
             "https://[::1/x",
             "https://[::1]x/",
             "https://[zz]/",
+            "https://[]/x",
+            "https://a.example:+443/x",
+            "https://a.example:000443/x",
             "https://a.exa\"mple/",
         ] {
             assert_eq!(normalize(url), Err(InvalidUrl), "{url:?}");
