@@ -765,3 +765,27 @@ fn debug_output_hides_credentials() {
     }
     let _ = builder;
 }
+
+#[tokio::test]
+async fn check_async_refuses_replays_and_revoked_tokens() {
+    let w = world();
+    let token = w.token();
+    let proof = w.proof(&w.client, "GET", API, &token);
+    let authorization = format!("DPoP {token}");
+    let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+    let request = ResourceRequest::new("GET", API, &authz, &dpop);
+    assert!(w.guard.check_async(&request, now()).await.is_ok());
+    let replay = w.guard.check_async(&request, now()).await.unwrap_err();
+    assert_eq!(replay.error(), &Error::InvalidProof(ProofError::Replayed));
+    w.revocations
+        .revoke(&Revocation::key(w.client.thumbprint(), now()), now())
+        .unwrap();
+    let fresh = w.proof(&w.client, "GET", API, &token);
+    let dpop = [fresh.as_str()];
+    let revoked = w
+        .guard
+        .check_async(&ResourceRequest::new("GET", API, &authz, &dpop), now())
+        .await
+        .unwrap_err();
+    assert_eq!(revoked.error(), &Error::InvalidToken(TokenError::Revoked));
+}

@@ -119,3 +119,40 @@ fn full_store_fails_closed_and_recovers_when_entries_expire() {
         .verify(&ProofRequest::new("GET", URL, &[&fresh]), later)
         .is_ok());
 }
+
+#[tokio::test]
+async fn async_paths_register_proofs_too() {
+    // `verify_async` and `check_async` run the same replay registration as their blocking
+    // twins, through the asynchronous store interface.
+    let verifier = ProofVerifier::new();
+    let signer = ProofSigner::new(SigningKey::generate().unwrap());
+    let proof = signer.proof("GET", URL).sign(now()).unwrap();
+    let headers = [proof.as_str()];
+    let request = ProofRequest::new("GET", URL, &headers);
+    assert!(verifier.verify_async(&request, now()).await.is_ok());
+    assert_eq!(
+        verifier.verify_async(&request, now()).await.unwrap_err(),
+        Error::InvalidProof(ProofError::Replayed)
+    );
+    // The blocking path sees what the asynchronous one recorded.
+    assert_eq!(
+        verifier.verify(&request, now()).unwrap_err(),
+        Error::InvalidProof(ProofError::Replayed)
+    );
+}
+
+#[test]
+fn verifier_accessors_report_its_configuration() {
+    let options = keybound::ProofOptions::new().with_max_age_secs(30);
+    let plain = ProofVerifier::new().with_options(options);
+    assert_eq!(plain.options().max_age_secs, 30);
+    assert!(plain.nonce_engine().is_none());
+    assert!(plain.issue_nonce(now()).is_none());
+    let with_nonces = ProofVerifier::new().with_nonces(keybound::NonceEngine::from_secret([4; 32]));
+    let engine = with_nonces.nonce_engine().expect("an engine");
+    let nonce = with_nonces.issue_nonce(now()).unwrap();
+    // Rotating through the accessor reaches the verifier's engine.
+    engine.rotate([5; 32]);
+    assert_ne!(with_nonces.issue_nonce(now()).unwrap(), nonce);
+    assert!(format!("{with_nonces:?}").starts_with("ProofVerifier"));
+}
