@@ -2,6 +2,8 @@
 //! in the same group as keybound's. Shared by the benchmarks.
 
 #![cfg(feature = "aws-lc")]
+// Each benchmark uses the part it needs.
+#![allow(dead_code)]
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
