@@ -789,3 +789,58 @@ async fn check_async_refuses_replays_and_revoked_tokens() {
         .unwrap_err();
     assert_eq!(revoked.error(), &Error::InvalidToken(TokenError::Revoked));
 }
+
+#[test]
+fn authorized_requests_carry_a_fresh_nonce_when_theirs_is_getting_old() {
+    let w = world();
+    let engine_secret = [8; 32];
+    let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, w.issuer.keys().key_set()))
+        .with_proof_verifier(
+            ProofVerifier::new().with_nonces(NonceEngine::from_secret(engine_secret)),
+        );
+    let token = w.token();
+    let authorization = format!("DPoP {token}");
+    let old_nonce = NonceEngine::from_secret(engine_secret).issue(UnixTime::from_secs(NOW - 40));
+    let send = |nonce: &str| {
+        let proof = w
+            .client
+            .proof("GET", API)
+            .with_access_token(&token)
+            .with_nonce(nonce)
+            .sign(now())
+            .unwrap();
+        guard.check(
+            &ResourceRequest::new("GET", API, &[&authorization], &[&proof]),
+            now(),
+        )
+    };
+    let ok = send(&old_nonce).unwrap();
+    let fresh = ok
+        .fresh_nonce()
+        .expect("a newer nonce to send back")
+        .to_owned();
+    assert_ne!(fresh, old_nonce);
+    // The fresh nonce is current: using it yields no further one.
+    assert_eq!(send(&fresh).unwrap().fresh_nonce(), None);
+}
+
+#[test]
+fn htu_mismatch_explains_itself_to_the_logs() {
+    let w = world();
+    let token = w.token();
+    let proof = w.proof(&w.client, "GET", "http://10.0.0.7:8080/orders", &token);
+    let r = w.send_dpop(&token, &proof).unwrap_err();
+    assert_eq!(
+        r.diagnostic(),
+        Some(
+            r#"htu mismatch: expected "https://api.example.com/orders", received "http://10.0.0.7:8080/orders""#
+        )
+    );
+    assert!(!r.www_authenticate().contains("10.0.0.7"));
+    // Other refusals carry no diagnostic.
+    let thief = ProofSigner::new(SigningKey::generate().unwrap());
+    let other = w
+        .send_dpop(&token, &w.proof(&thief, "GET", API, &token))
+        .unwrap_err();
+    assert_eq!(other.diagnostic(), None);
+}

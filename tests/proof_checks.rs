@@ -262,6 +262,10 @@ fn step4_typ() {
         "dpop",
         "application/jwt",
         "dpop+jwt ",
+        "applicationé+jwt",
+        "ééééééé",
+        "applicatiox/dpop+jwt",
+        "xxxxxxxxxxxxdpop+jwt",
     ] {
         let header = format!(r#"{{"typ":"{typ}","alg":"ES256","jwk":{jwk}}}"#);
         assert_eq!(
