@@ -844,3 +844,26 @@ fn htu_mismatch_explains_itself_to_the_logs() {
         .unwrap_err();
     assert_eq!(other.diagnostic(), None);
 }
+
+#[test]
+fn token_size_limit_is_exact() {
+    let w = world();
+    let token = w.token();
+    let verifier = |max: usize| {
+        TokenVerifier::new(ISS, AUD, w.issuer.keys().key_set())
+            .with_options(keybound::TokenOptions::new().with_max_token_len(max))
+    };
+    assert!(verifier(token.len()).verify(&token, now()).is_ok());
+    assert_eq!(
+        verifier(token.len() - 1).verify(&token, now()).unwrap_err(),
+        Error::InvalidToken(TokenError::TooLarge)
+    );
+}
+
+#[test]
+fn insufficient_scope_keeps_only_quotable_scope_text() {
+    let w = world();
+    let r = w.guard.insufficient_scope("read \"write\"\\admin\tx");
+    let c = parse_challenges(r.www_authenticate());
+    assert_eq!(c[0].param("scope"), Some("read writeadminx"));
+}
