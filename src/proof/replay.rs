@@ -1,5 +1,6 @@
 //! Replay protection (RFC 9449 §11.1): each (`jkt`, `jti`) is accepted once within the window.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -109,7 +110,20 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &T {
     }
 }
 
-const SHARDS: usize = 16;
+/// The most shards a [`MemoryReplayStore`] splits into: enough that two threads seldom wait on
+/// one lock or on one table while it grows.
+const MAX_SHARDS: usize = 64;
+
+/// The fewest proofs a shard is sized for. Shards fill unevenly, so a small store keeps fewer,
+/// larger shards and reports [`StoreError::Full`] close to its stated capacity.
+const MIN_SHARD_CAPACITY: usize = 1024;
+
+/// How many shards a store of `capacity` proofs uses: a power of two from 1 to [`MAX_SHARDS`].
+fn shard_count(capacity: usize) -> usize {
+    (capacity / MIN_SHARD_CAPACITY)
+        .clamp(1, MAX_SHARDS)
+        .next_power_of_two()
+}
 
 /// The default capacity of [`MemoryReplayStore`]: 262 144 live proofs, about 11 MiB when full.
 /// With the default 65 s retention that sustains about 4 000 proofs per second.
@@ -119,6 +133,12 @@ pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 18;
 /// more — confusing someone else's proof with one's own would take a 2^128 second preimage —
 /// and it halves the memory per live proof.
 type CompactKey = [u8; 16];
+
+/// A shard on cache lines of its own: two threads working on neighbouring shards do not
+/// slow each other down by writing to the same line.
+#[derive(Default)]
+#[repr(align(128))]
+struct PaddedShard(Mutex<Shard>);
 
 #[derive(Default)]
 struct Shard {
@@ -130,27 +150,30 @@ struct Shard {
     swept_at: u64,
 }
 
-/// An in-memory [`ReplayStore`] for a single process: 16 shards, each behind its own lock,
-/// bounded by a total capacity. Expired entries count as absent and are swept out when a shard
-/// fills up. When a shard is full of live entries the store fails closed with
+/// An in-memory [`ReplayStore`] for a single process: up to 64 shards (at least 1 024 proofs
+/// each), each behind its own lock, bounded by a total capacity. Expired entries count as
+/// absent and are swept out when a shard fills up. When a shard is full of live entries the store fails closed with
 /// [`StoreError::Full`] instead of forgetting a proof that could still be replayed.
 ///
 /// Memory: about 21 bytes of table per slot, and the table is between half and 7/8 full —
 /// measured 30–45 bytes per live proof (`cargo bench --bench scaling`).
 pub struct MemoryReplayStore {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[PaddedShard]>,
     shard_capacity: usize,
     /// Picks the shard with a per-store random key: replay keys are public hashes, so a fixed
-    /// choice would let a client aim all its proofs at one shard and fill it 16 times sooner.
+    /// choice would let a client aim all its proofs at one shard and fill it 64 times sooner.
     shard_picker: std::collections::hash_map::RandomState,
 }
 
 impl MemoryReplayStore {
-    /// A store holding at most `capacity` live proofs (rounded up to a multiple of 16).
+    /// A store holding at most `capacity` live proofs (rounded up to a multiple of the shard
+    /// count). A store of up to 2 047 proofs is one shard and holds exactly `capacity`; larger
+    /// ones may report [`StoreError::Full`] slightly sooner, when one shard fills first.
     pub fn with_capacity(capacity: usize) -> Self {
+        let shards = shard_count(capacity);
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            shard_capacity: capacity.div_ceil(SHARDS).max(1),
+            shards: (0..shards).map(|_| PaddedShard::default()).collect(),
+            shard_capacity: capacity.div_ceil(shards).max(1),
             shard_picker: std::collections::hash_map::RandomState::new(),
         }
     }
@@ -159,7 +182,7 @@ impl MemoryReplayStore {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).live.len())
+            .map(|s| s.0.lock().unwrap_or_else(|e| e.into_inner()).live.len())
             .sum()
     }
 
@@ -178,7 +201,7 @@ impl Default for MemoryReplayStore {
 impl core::fmt::Debug for MemoryReplayStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MemoryReplayStore")
-            .field("capacity", &(self.shard_capacity * SHARDS))
+            .field("capacity", &(self.shard_capacity * self.shards.len()))
             .finish_non_exhaustive()
     }
 }
@@ -193,29 +216,42 @@ impl ReplayStore for MemoryReplayStore {
         let mut compact = [0u8; 16];
         compact.copy_from_slice(&key.0[..16]);
         let now_secs = now.as_secs();
-        let index = (std::hash::BuildHasher::hash_one(&self.shard_picker, compact) % SHARDS as u64)
-            as usize;
+        let expiry = u32::try_from(expires_at.as_secs()).unwrap_or(u32::MAX);
+        let index = (std::hash::BuildHasher::hash_one(&self.shard_picker, compact)
+            % self.shards.len() as u64) as usize;
         // A panic while holding the lock cannot leave the map half-updated in a way that
         // accepts a replay, so a poisoned lock is recovered.
-        let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
-        match shard.live.get(&compact) {
-            Some(&expiry) if u64::from(expiry) >= now_secs => return Ok(Insertion::AlreadyPresent),
-            // Present but expired: overwritten below, no new slot needed.
-            Some(_) => {}
-            None if shard.live.len() < self.shard_capacity => {}
-            None => {
-                if shard.swept_at < now_secs {
-                    shard.swept_at = now_secs;
-                    shard
-                        .live
-                        .retain(|_, expiry| u64::from(*expiry) >= now_secs);
-                }
-                if shard.live.len() >= self.shard_capacity {
-                    return Err(StoreError::Full);
-                }
+        let mut guard = self.shards[index]
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let shard = &mut *guard;
+        let recorded = shard.live.len();
+        match shard.live.entry(compact) {
+            Entry::Occupied(entry) if u64::from(*entry.get()) >= now_secs => {
+                return Ok(Insertion::AlreadyPresent)
             }
+            // Present but expired: overwritten in place, no new slot needed.
+            Entry::Occupied(mut entry) => {
+                entry.insert(expiry);
+                return Ok(Insertion::Inserted);
+            }
+            Entry::Vacant(slot) if recorded < self.shard_capacity => {
+                slot.insert(expiry);
+                return Ok(Insertion::Inserted);
+            }
+            Entry::Vacant(_) => {}
         }
-        let expiry = u32::try_from(expires_at.as_secs()).unwrap_or(u32::MAX);
+        // The shard is full: sweep out expired entries (at most once a second), then retry.
+        if shard.swept_at < now_secs {
+            shard.swept_at = now_secs;
+            shard
+                .live
+                .retain(|_, expiry| u64::from(*expiry) >= now_secs);
+        }
+        if shard.live.len() >= self.shard_capacity {
+            return Err(StoreError::Full);
+        }
         shard.live.insert(compact, expiry);
         Ok(Insertion::Inserted)
     }
@@ -263,8 +299,34 @@ mod tests {
     }
 
     #[test]
+    fn shard_count_grows_with_capacity_up_to_the_maximum() {
+        assert_eq!(shard_count(0), 1);
+        assert_eq!(shard_count(2 * MIN_SHARD_CAPACITY - 1), 1);
+        assert_eq!(shard_count(2 * MIN_SHARD_CAPACITY), 2);
+        assert_eq!(shard_count(3 * MIN_SHARD_CAPACITY), 4);
+        assert_eq!(shard_count(DEFAULT_REPLAY_CAPACITY), MAX_SHARDS);
+        assert_eq!(shard_count(usize::MAX), MAX_SHARDS);
+    }
+
+    #[test]
+    fn small_store_holds_exactly_its_capacity() {
+        let store = MemoryReplayStore::with_capacity(2000);
+        for n in 0..2000 {
+            assert_eq!(
+                ReplayStore::insert_if_absent(&store, &key(n), t(100), t(10)),
+                Ok(Insertion::Inserted)
+            );
+        }
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &key(2000), t(100), t(10)),
+            Err(StoreError::Full)
+        );
+    }
+
+    #[test]
     fn full_store_fails_closed_then_recovers_as_entries_expire() {
-        let store = MemoryReplayStore::with_capacity(SHARDS * 2);
+        const CAPACITY: usize = 32;
+        let store = MemoryReplayStore::with_capacity(CAPACITY);
         let mut inserted = 0;
         let mut full = 0;
         for n in 0..1000 {
@@ -274,8 +336,8 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        assert_eq!(inserted, SHARDS * 2);
-        assert_eq!(full, 1000 - SHARDS * 2);
+        assert_eq!(inserted, CAPACITY);
+        assert_eq!(full, 1000 - CAPACITY);
         // Every recorded key is still refused as a replay while live, never forgotten.
         let replays = (0..1000)
             .filter(|n| {
@@ -283,12 +345,12 @@ mod tests {
                     == Ok(Insertion::AlreadyPresent)
             })
             .count();
-        assert_eq!(replays, SHARDS * 2);
+        assert_eq!(replays, CAPACITY);
         // Once the entries expire, new keys are accepted again.
         assert_eq!(
             ReplayStore::insert_if_absent(&store, &key(5000), t(300), t(101)),
             Ok(Insertion::Inserted)
         );
-        assert!(store.len() <= SHARDS * 2);
+        assert!(store.len() <= CAPACITY);
     }
 }
