@@ -587,3 +587,233 @@ fn request_guard_debug_output() {
     assert!(text.contains("ProofVerifier"), "{text}");
     assert!(text.contains("realm: None"), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batch 3: access-token claims. What the verifier hands to the application is what the token
+// says, value for value.
+
+impl TokenWorld {
+    /// A token with the given payload, signed by this world's key.
+    fn signed(&self, payload: &str) -> String {
+        let header = format!(r#"{{"typ":"at+jwt","alg":"ES256","kid":"{}"}}"#, self.kid);
+        sign_raw(&self.signer, &header, payload)
+    }
+}
+
+const OTHER_AUD: &str = "https://other.example.com";
+
+/// `audiences()`, `not_before()` and `scope()` return the token's values (kills the accessor
+/// replacements: empty / `[""]` / `["xyzzy"]`, `None`, `None` / `Some("")` / `Some("xyzzy")`).
+#[test]
+fn token_claim_accessors_return_the_token_values() {
+    let w = TokenWorld::new();
+    let verifier = w.verifier(TokenOptions::new());
+    let payload = format!(
+        r#"{{"iss":"{ISS}","sub":"alice","aud":["{OTHER_AUD}","{AUD}"],"client_id":"app","jti":"t","iat":{NOW},"exp":{},"nbf":{},"scope":"read write:orders"}}"#,
+        NOW + 60,
+        NOW - 10
+    );
+    let verified = verifier.verify(&w.signed(&payload), now()).unwrap();
+    let claims = verified.claims();
+    assert_eq!(claims.audiences(), [OTHER_AUD.to_owned(), AUD.to_owned()]);
+    assert_eq!(claims.not_before(), Some(UnixTime::from_secs(NOW - 10)));
+    assert_eq!(claims.scope(), Some("read write:orders"));
+    assert!(claims.has_scope("write:orders"));
+
+    // A single audience string is one audience; no `nbf` and no `scope` read as `None`.
+    let verified = verifier
+        .verify(&w.token(NOW, NOW + 60, None), now())
+        .unwrap();
+    let claims = verified.claims();
+    assert_eq!(claims.audiences(), [AUD.to_owned()]);
+    assert_eq!(claims.not_before(), None);
+    assert_eq!(claims.scope(), None);
+}
+
+/// Claims the crate does not interpret reach `extra()` with their JSON values, including `true`,
+/// `false` and negative integers, and the registered claims do not (kills `extra` → empty map,
+/// and the strict parser's `visit_bool` / `visit_i64` → `null`).
+#[test]
+fn token_extra_claims_keep_their_json_values() {
+    let w = TokenWorld::new();
+    let payload = format!(
+        r#"{{"iss":"{ISS}","sub":"alice","aud":"{AUD}","client_id":"app","jti":"t","iat":{NOW},"exp":{},"admin":true,"mfa":false,"level":-3,"count":7,"ratio":-0.5,"note":null,"roles":["a",true,-1],"org":{{"id":"o1"}}}}"#,
+        NOW + 60
+    );
+    let verified = w
+        .verifier(TokenOptions::new())
+        .verify(&w.signed(&payload), now())
+        .unwrap();
+    let extra = verified.claims().extra();
+    let expected = serde_json::json!({
+        "admin": true,
+        "mfa": false,
+        "level": -3,
+        "count": 7,
+        "ratio": -0.5,
+        "note": null,
+        "roles": ["a", true, -1],
+        "org": {"id": "o1"},
+    });
+    assert_eq!(serde_json::Value::Object(extra.clone()), expected);
+    assert_eq!(extra["admin"], serde_json::Value::Bool(true));
+    assert_eq!(extra["level"].as_i64(), Some(-3));
+}
+
+/// `"aud":[]` is a malformed claim, reported as such, not a wrong audience (kills the
+/// `!many.is_empty()` guard → `true` in `AccessTokenClaims::from_object`).
+#[test]
+fn token_empty_audience_array_is_an_invalid_claim() {
+    let w = TokenWorld::new();
+    let payload = format!(
+        r#"{{"iss":"{ISS}","sub":"alice","aud":[],"client_id":"app","jti":"t","iat":{NOW},"exp":{}}}"#,
+        NOW + 60
+    );
+    assert_eq!(
+        w.verifier(TokenOptions::new())
+            .verify(&w.signed(&payload), now())
+            .unwrap_err(),
+        Error::InvalidToken(TokenError::InvalidClaim("aud"))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// KeySet (JWKS) and PublicKey (JWK) reading: limits, `kid`, equality.
+
+/// `json` with spaces inserted before its last `}` so that it is exactly `len` bytes long.
+fn padded_to(json: &str, len: usize) -> String {
+    let body = json.strip_suffix('}').unwrap();
+    assert!(body.len() < len);
+    format!("{body}{}}}", " ".repeat(len - 1 - body.len()))
+}
+
+/// A JWKS document of exactly 64 KiB is read, one byte more is refused before parsing (kills
+/// `64 * 1024` → `64 + 1024`, and `len > MAX_JWKS_LEN` → `>=` and `==`).
+#[test]
+fn jwks_size_limit_is_inclusive() {
+    let k = key();
+    let jwks = keybound::jwks_json([k.public_key()]);
+    let at_limit = padded_to(&jwks, 64 * 1024);
+    let set = KeySet::from_jwks(&at_limit).unwrap();
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        set.get(&k.thumbprint().to_base64url()),
+        Some(k.public_key())
+    );
+    assert_eq!(
+        KeySet::from_jwks(&padded_to(&jwks, 64 * 1024 + 1)).unwrap_err(),
+        keybound::KeyError::Malformed(keybound::JoseError::Json)
+    );
+}
+
+/// An empty `kid` would name a key by nothing: the whole set is refused (kills the
+/// `!kid.is_empty()` guard → `true` in `KeySet::from_jwks`).
+#[test]
+fn key_set_refuses_an_empty_kid() {
+    let k = key();
+    let jwk = k.public_key().to_jwk();
+    let body = jwk.strip_suffix('}').unwrap();
+    let with_kid = |kid: &str| format!(r#"{{"keys":[{body},"kid":{kid}}}]}}"#);
+    assert_eq!(
+        KeySet::from_jwks(&with_kid(r#""""#)).unwrap_err(),
+        keybound::KeyError::InvalidMember("kid")
+    );
+    let named = KeySet::from_jwks(&with_kid(r#""k1""#)).unwrap();
+    assert_eq!(named.get("k1"), Some(k.public_key()));
+    assert_eq!(named.get(""), None);
+}
+
+/// `is_empty()` says whether the set has keys (kills `is_empty` → `true` and → `false`).
+#[test]
+fn key_set_is_empty_reports_whether_it_has_keys() {
+    assert!(KeySet::default().is_empty());
+    assert!(KeySet::from_jwks(r#"{"keys":[]}"#).unwrap().is_empty());
+    let one = KeySet::from_keys([key().public_key().clone()]);
+    assert!(!one.is_empty());
+    assert_eq!(one.len(), 1);
+}
+
+/// A public JWK of exactly 4096 bytes is read, one byte more is refused (kills
+/// `jwk.len() > MAX_JWK_LEN` → `>=` and `==` in `PublicKey::from_jwk`).
+#[test]
+fn public_jwk_size_limit_is_inclusive() {
+    let k = key();
+    let jwk = k.public_key().to_jwk();
+    assert_eq!(
+        &keybound::PublicKey::from_jwk(&padded_to(&jwk, 4096)).unwrap(),
+        k.public_key()
+    );
+    assert_eq!(
+        keybound::PublicKey::from_jwk(&padded_to(&jwk, 4097)).unwrap_err(),
+        keybound::KeyError::Malformed(keybound::JoseError::Json)
+    );
+}
+
+/// The P-256 field prime, big-endian.
+const P256_P: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+];
+
+/// `p - y` for a big-endian `y < p`: the `y` of the negated point.
+fn negate_y(y: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(P256_P[i]) - i16::from(y[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = u8::try_from(d).unwrap();
+    }
+    assert_eq!(borrow, 0);
+    out
+}
+
+/// Keys are equal exactly when both coordinates are: `(x, y)` and its negation `(x, p - y)`
+/// share `x` but are different keys (kills `eq` → `true` and `&&` → `||`).
+#[test]
+fn public_keys_are_equal_only_when_both_coordinates_are() {
+    let k = key();
+    let public = k.public_key();
+    let reread = keybound::PublicKey::from_jwk(&public.to_jwk()).unwrap();
+    assert_eq!(&reread, public);
+
+    let negated = format!(
+        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
+        b64(public.x()),
+        b64(&negate_y(public.y()))
+    );
+    let negated = keybound::PublicKey::from_jwk(&negated).unwrap();
+    assert_eq!(negated.x(), public.x());
+    assert_ne!(negated.y(), public.y());
+    assert_ne!(&negated, public);
+    assert_ne!(negated.thumbprint(), public.thumbprint());
+
+    assert_ne!(key().public_key(), public);
+}
+
+/// `Debug` for a public key names the type and its thumbprint.
+#[test]
+fn public_key_debug_shows_the_thumbprint() {
+    let k = key();
+    let text = format!("{:?}", k.public_key());
+    assert_eq!(
+        text,
+        format!(
+            r#"PublicKey {{ jkt: "{}" }}"#,
+            k.thumbprint().to_base64url()
+        )
+    );
+}
+
+/// `Debug` for a token hash is its `ath` form (RFC 9449 §7.1 example).
+#[test]
+fn token_hash_debug_shows_the_ath_form() {
+    let hash = keybound::TokenHash::of("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU");
+    assert_eq!(
+        format!("{hash:?}"),
+        "TokenHash(fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo)"
+    );
+}

@@ -299,6 +299,49 @@ mod tests {
     }
 
     #[test]
+    fn len_counts_expired_entries_until_a_full_shard_sweeps_them() {
+        // One shard (capacity below 2 048), so both keys share it.
+        let store = MemoryReplayStore::with_capacity(2);
+        assert!(store.is_empty());
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &key(1), t(100), t(10)),
+            Ok(Insertion::Inserted)
+        );
+        assert!(!store.is_empty());
+        // key(1) has expired, but the shard is not full: nothing is swept yet.
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &key(2), t(300), t(200)),
+            Ok(Insertion::Inserted)
+        );
+        assert_eq!(store.len(), 2);
+        // Now the shard is full: the expired entry is swept out to make room.
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &key(3), t(300), t(200)),
+            Ok(Insertion::Inserted)
+        );
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn debug_shows_capacity_and_key_hash_only() {
+        assert_eq!(
+            format!("{:?}", MemoryReplayStore::with_capacity(32)),
+            "MemoryReplayStore { capacity: 32, .. }"
+        );
+        // 64 shards of 1 563: the stated capacity is rounded up to a multiple of the shards.
+        assert_eq!(
+            format!("{:?}", MemoryReplayStore::with_capacity(100_000)),
+            "MemoryReplayStore { capacity: 100032, .. }"
+        );
+        // 0xfb 0xfb 0xfb is "-_v7" in base64url.
+        let key = ReplayKey([0xfb; 32]);
+        assert_eq!(
+            format!("{key:?}"),
+            format!("ReplayKey({}-_s)", "-_v7".repeat(10))
+        );
+    }
+
+    #[test]
     fn shard_count_grows_with_capacity_up_to_the_maximum() {
         assert_eq!(shard_count(0), 1);
         assert_eq!(shard_count(2 * MIN_SHARD_CAPACITY - 1), 1);
