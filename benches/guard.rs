@@ -2,8 +2,8 @@
 //! one raw `p256` verification in the same group.
 //!
 //! Run with `cargo bench --bench guard`.
-//! - `p256_raw_verify`: one `VerifyingKey::verify` over a message as long as a proof's signing
-//!   input — the floor for any DPoP request (the proof's signature must be checked).
+//! - `p256_raw_verify`: one `VerifyingKey::verify` of the proof's own signature by the client's
+//!   key — the floor for any DPoP request (the proof's signature must be checked).
 //! - `guard_cold`: token cache disabled, so every request verifies the token's signature and
 //!   the proof's (two verifications plus parsing).
 //! - `guard_warm`: the token is in the verified-token cache; the request pays the proof's
@@ -15,11 +15,14 @@
 
 #[path = "support/aws_lc_floor.rs"]
 mod aws_lc_floor;
+#[path = "support/exact_floor.rs"]
+mod exact_floor;
 #[path = "support/forgetful_store.rs"]
 mod forgetful_store;
 
 use std::hint::black_box;
 
+use exact_floor::SignedParts;
 use forgetful_store::ForgetfulStore;
 use std::time::Duration;
 
@@ -28,8 +31,7 @@ use keybound::{
     IssuerKeys, ProofSigner, ProofVerifier, RequestGuard, ResourceRequest, SigningKey, TokenIssuer,
     TokenRequest, TokenVerifier, UnixTime,
 };
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
+use p256::ecdsa::signature::Verifier;
 
 const ISS: &str = "https://as.example.com";
 const AUD: &str = "https://api.example.com";
@@ -67,11 +69,11 @@ fn bench_guard(c: &mut Criterion) {
     assert!(cold.check(&request, now).is_ok());
     assert!(warm.check(&request, now).is_ok());
 
-    let raw = RawSigningKey::from_slice(&[0x5a; 32]).expect("scalar");
-    let raw_public = VerifyingKey::from(&raw);
-    let (input, _) = proof.rsplit_once('.').expect("compact JWS");
-    let message = input.as_bytes().to_vec();
-    let signature: Signature = raw.sign(&message);
+    // The floor verifies the proof's own signature with the client's key.
+    let parts = SignedParts::new(client.key().public_key(), &proof);
+    let (raw_public, signature) = parts.p256();
+    let message = parts.message.clone();
+    assert!(raw_public.verify(&message, &signature).is_ok());
 
     let mut group = c.benchmark_group("request");
     group.bench_function("p256_raw_verify", |b| {
@@ -79,7 +81,9 @@ fn bench_guard(c: &mut Criterion) {
     });
     #[cfg(feature = "aws-lc")]
     {
-        let floor = aws_lc_floor::AwsLcFloor::new(&message);
+        let floor =
+            aws_lc_floor::AwsLcFloor::new(&message).verifying(&parts.sec1, &parts.signature);
+        assert!(floor.verify(&message));
         group.bench_function("aws_lc_raw_verify", |b| {
             b.iter(|| floor.verify(black_box(&message)))
         });

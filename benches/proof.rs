@@ -1,7 +1,7 @@
 //! DPoP proof signing and verification against the raw `p256` ECDSA operations they wrap.
 //!
-//! Run with `cargo bench --bench proof`. Group `verify` compares `VerifyingKey::verify` over a
-//! proof's exact signing input with `ProofVerifier::verify` of that proof (every RFC 9449 §4.3
+//! Run with `cargo bench --bench proof`. Group `verify` compares `VerifyingKey::verify` of a
+//! proof's own signature by its own key with `ProofVerifier::verify` of that proof (every RFC 9449 §4.3
 //! check, `ath` included), once with a replay store that never remembers (so one proof can be
 //! verified repeatedly) and once with the real `MemoryReplayStore` (a distinct proof per
 //! iteration). Group `sign` compares `SigningKey::sign` of a message of the same length with
@@ -9,18 +9,21 @@
 
 #[path = "support/aws_lc_floor.rs"]
 mod aws_lc_floor;
+#[path = "support/exact_floor.rs"]
+mod exact_floor;
 #[path = "support/forgetful_store.rs"]
 mod forgetful_store;
 
 use std::hint::black_box;
 
+use exact_floor::SignedParts;
 use forgetful_store::ForgetfulStore;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keybound::{MemoryReplayStore, ProofRequest, ProofSigner, ProofVerifier, SigningKey, UnixTime};
 use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
+use p256::ecdsa::{Signature, SigningKey as RawSigningKey};
 
 const METHOD: &str = "POST";
 const URL: &str = "https://api.example.com/v1/orders?page=2";
@@ -53,9 +56,9 @@ fn bench_verify(c: &mut Criterion) {
     let (signing_input, _) = proof.rsplit_once('.').expect("compact JWS");
     let message = signing_input.as_bytes().to_vec();
 
-    let raw = raw_key();
-    let verifying_key: VerifyingKey = *raw.verifying_key();
-    let signature: Signature = raw.sign(&message);
+    // The floor verifies the proof's own signature with the signer's key.
+    let parts = SignedParts::new(signer.key().public_key(), &proof);
+    let (verifying_key, signature) = parts.p256();
     assert!(verifying_key.verify(&message, &signature).is_ok());
 
     let verifier = ProofVerifier::with_replay_store(ForgetfulStore);
@@ -67,7 +70,9 @@ fn bench_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify");
     #[cfg(feature = "aws-lc")]
     {
-        let floor = aws_lc_floor::AwsLcFloor::new(&message);
+        let floor =
+            aws_lc_floor::AwsLcFloor::new(&message).verifying(&parts.sec1, &parts.signature);
+        assert!(floor.verify(&message));
         group.bench_function("aws_lc_raw_verify", |b| {
             b.iter(|| floor.verify(black_box(&message)))
         });

@@ -36,6 +36,14 @@ impl AwsLcFloor {
         }
     }
 
+    /// Verify `signature` by the SEC1 key `public` instead of this floor's own pair: the exact
+    /// check keybound makes (see `exact_floor.rs`).
+    pub fn verifying(mut self, public: &[u8], signature: &[u8]) -> Self {
+        self.public = public.to_vec();
+        self.signature = signature.to_vec();
+        self
+    }
+
     /// One verification, parsing the key as a proof's key must be parsed: per request.
     pub fn verify(&self, message: &[u8]) -> bool {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.public)
