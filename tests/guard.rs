@@ -788,6 +788,25 @@ async fn check_async_refuses_replays_and_revoked_tokens() {
         .await
         .unwrap_err();
     assert_eq!(revoked.error(), &Error::InvalidToken(TokenError::Revoked));
+    // The stateless checks run too: a stolen token with another key, and no credentials.
+    let thief = ProofSigner::new(SigningKey::generate().unwrap());
+    let stolen = w.proof(&thief, "GET", API, &token);
+    let dpop = [stolen.as_str()];
+    let mismatch = w
+        .guard
+        .check_async(&ResourceRequest::new("GET", API, &authz, &dpop), now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        mismatch.error(),
+        &Error::InvalidToken(TokenError::KeyMismatch)
+    );
+    let bare = w
+        .guard
+        .check_async(&ResourceRequest::new("GET", API, &[], &[]), now())
+        .await
+        .unwrap_err();
+    assert_eq!(bare.status(), 401);
 }
 
 #[test]
@@ -837,6 +856,24 @@ fn htu_mismatch_explains_itself_to_the_logs() {
         )
     );
     assert!(!r.www_authenticate().contains("10.0.0.7"));
+    // An `htu` that is not a URL: the received side is shown as signed.
+    let unreadable = sign_raw(
+        w.client.key(),
+        &header_for(w.client.key()),
+        &format!(
+            r#"{{"jti":"diag","htm":"GET","htu":"https://[]/x","iat":{NOW},"ath":"{}"}}"#,
+            ath(&token)
+        ),
+    );
+    let r = w.send_dpop(&token, &unreadable).unwrap_err();
+    assert_eq!(
+        r.error(),
+        &Error::InvalidProof(ProofError::InvalidClaim("htu"))
+    );
+    assert_eq!(
+        r.diagnostic(),
+        Some(r#"htu mismatch: expected "https://api.example.com/orders", received "https://[]/x""#)
+    );
     // Other refusals carry no diagnostic.
     let thief = ProofSigner::new(SigningKey::generate().unwrap());
     let other = w
@@ -866,4 +903,23 @@ fn insufficient_scope_keeps_only_quotable_scope_text() {
     let r = w.guard.insufficient_scope("read \"write\"\\admin\tx");
     let c = parse_challenges(r.www_authenticate());
     assert_eq!(c[0].param("scope"), Some("read writeadminx"));
+    // A hostile scope cannot end the quoted string or the header line.
+    let hostile = w
+        .guard
+        .insufficient_scope("admin\", error=\"x\\y\r\nSet-Cookie: z");
+    let header = hostile.www_authenticate();
+    assert!(!header.contains('\\') && !header.contains('\r') && !header.contains('\n'));
+    let c = parse_challenges(header);
+    assert_eq!(c.len(), 1, "{header}");
+    assert_eq!(c[0].param("scope"), Some("admin, error=xySet-Cookie: z"));
+    assert_eq!(c[0].param("error"), Some("insufficient_scope"));
+}
+
+#[test]
+fn request_guard_debug_names_its_parts() {
+    let text = format!("{:?}", world().guard);
+    assert!(text.starts_with("RequestGuard"), "{text}");
+    assert!(text.contains("accept_bearer: false"), "{text}");
+    assert!(text.contains("ProofVerifier"), "{text}");
+    assert!(text.contains("realm: None"), "{text}");
 }

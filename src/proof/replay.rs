@@ -152,8 +152,9 @@ struct Shard {
 
 /// An in-memory [`ReplayStore`] for a single process: up to 64 shards (at least 1 024 proofs
 /// each), each behind its own lock, bounded by a total capacity. Expired entries count as
-/// absent and are swept out when a shard fills up. When a shard is full of live entries the store fails closed with
-/// [`StoreError::Full`] instead of forgetting a proof that could still be replayed.
+/// absent and are swept out when a shard fills up. When a shard is full of live entries the
+/// store fails closed with [`StoreError::Full`] instead of forgetting a proof that could still
+/// be replayed, and without growing its table.
 ///
 /// Memory: about 21 bytes of table per slot, and the table is between half and 7/8 full —
 /// measured 30–45 bytes per live proof (`cargo bench --bench scaling`).
@@ -226,34 +227,34 @@ impl ReplayStore for MemoryReplayStore {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let shard = &mut *guard;
-        let recorded = shard.live.len();
+        if shard.live.len() >= self.shard_capacity {
+            // Full: sweep out expired entries, at most once a second.
+            if shard.swept_at < now_secs {
+                shard.swept_at = now_secs;
+                shard
+                    .live
+                    .retain(|_, expiry| u64::from(*expiry) >= now_secs);
+            }
+            // Still full: no room for a new key. Checked before `entry`, which reserves a slot
+            // for a new key and would grow a full table.
+            if shard.live.len() >= self.shard_capacity && !shard.live.contains_key(&compact) {
+                return Err(StoreError::Full);
+            }
+        }
         match shard.live.entry(compact) {
             Entry::Occupied(entry) if u64::from(*entry.get()) >= now_secs => {
-                return Ok(Insertion::AlreadyPresent)
+                Ok(Insertion::AlreadyPresent)
             }
             // Present but expired: overwritten in place, no new slot needed.
             Entry::Occupied(mut entry) => {
                 entry.insert(expiry);
-                return Ok(Insertion::Inserted);
+                Ok(Insertion::Inserted)
             }
-            Entry::Vacant(slot) if recorded < self.shard_capacity => {
+            Entry::Vacant(slot) => {
                 slot.insert(expiry);
-                return Ok(Insertion::Inserted);
+                Ok(Insertion::Inserted)
             }
-            Entry::Vacant(_) => {}
         }
-        // The shard is full: sweep out expired entries (at most once a second), then retry.
-        if shard.swept_at < now_secs {
-            shard.swept_at = now_secs;
-            shard
-                .live
-                .retain(|_, expiry| u64::from(*expiry) >= now_secs);
-        }
-        if shard.live.len() >= self.shard_capacity {
-            return Err(StoreError::Full);
-        }
-        shard.live.insert(compact, expiry);
-        Ok(Insertion::Inserted)
     }
 }
 
@@ -338,6 +339,32 @@ mod tests {
         assert_eq!(
             format!("{key:?}"),
             format!("ReplayKey({}-_s)", "-_v7".repeat(10))
+        );
+    }
+
+    #[test]
+    fn a_full_store_does_not_grow_its_table() {
+        // 7 entries fill a table of 8 slots exactly: one more would double it.
+        let store = MemoryReplayStore::with_capacity(7);
+        for n in 0..7 {
+            assert_eq!(
+                ReplayStore::insert_if_absent(&store, &key(n), t(100), t(10)),
+                Ok(Insertion::Inserted)
+            );
+        }
+        let table = |store: &MemoryReplayStore| store.shards[0].0.lock().unwrap().live.capacity();
+        let full = table(&store);
+        for n in 7..100 {
+            assert_eq!(
+                ReplayStore::insert_if_absent(&store, &key(n), t(100), t(10)),
+                Err(StoreError::Full)
+            );
+        }
+        assert_eq!(table(&store), full);
+        // A recorded proof is still recognised as a replay, not refused as `Full`.
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &key(3), t(100), t(20)),
+            Ok(Insertion::AlreadyPresent)
         );
     }
 
