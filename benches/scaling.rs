@@ -229,7 +229,7 @@ fn bench_cache_and_sizes(c: &mut Criterion) {
             "j".repeat(jti_len)
         );
         let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
-        let signed = format!("{input}.{}", b64(&key.sign_es256(input.as_bytes())));
+        let signed = format!("{input}.{}", b64(&key.sign(input.as_bytes()).unwrap()));
         let headers = [signed.as_str()];
         let verify_request = ProofRequest::new("GET", URL, &headers);
         group.bench_function(format!("proof_{}_bytes", signed.len()), |b| {

@@ -266,11 +266,16 @@ pub enum JoseError {
     MissingHeader(&'static str),
     /// A header parameter has the wrong JSON type or value; the name is the parameter's.
     InvalidHeader(&'static str),
-    /// `alg` is not `ES256` (`none`, HMAC and every other value are refused before any crypto).
+    /// `alg` is not a supported asymmetric algorithm, or not one the verifier's policy
+    /// accepts (`none`, HMAC and unknown names are refused before any crypto).
     UnsupportedAlgorithm,
+    /// `alg` does not fit the key: another key type, curve or size, or not the key's own JWK
+    /// `alg` (RFC 8725 §3.1). Refused before any crypto.
+    AlgorithmKeyMismatch,
     /// `crit` lists extensions this implementation does not understand (RFC 7515 §4.1.11).
     UnsupportedCritical,
-    /// The signature is not exactly 64 bytes (`r ‖ s`, RFC 7518 §3.4); DER is refused.
+    /// The signature does not have the algorithm's exact length: ECDSA `r ‖ s` of 2×32/48/66
+    /// bytes (RFC 7518 §3.4; DER is refused), Ed25519 64 bytes, RSA the modulus length.
     SignatureLength,
     /// The signature does not verify. Deliberately opaque.
     InvalidSignature,
@@ -289,6 +294,7 @@ impl JoseError {
             Self::MissingHeader(_) => "missing_header_parameter",
             Self::InvalidHeader(_) => "invalid_header_parameter",
             Self::UnsupportedAlgorithm => "unsupported_alg",
+            Self::AlgorithmKeyMismatch => "alg_key_mismatch",
             Self::UnsupportedCritical => "unsupported_crit",
             Self::SignatureLength => "invalid_signature_length",
             Self::InvalidSignature => "invalid_signature",
@@ -307,6 +313,7 @@ impl JoseError {
             Self::MissingHeader(_) => "missing JOSE header parameter",
             Self::InvalidHeader(_) => "invalid JOSE header parameter",
             Self::UnsupportedAlgorithm => "unsupported algorithm",
+            Self::AlgorithmKeyMismatch => "algorithm does not fit the key",
             Self::UnsupportedCritical => "unsupported critical header",
             Self::SignatureLength => "invalid signature length",
             Self::InvalidSignature => "invalid signature",
@@ -340,7 +347,8 @@ pub enum ProofError {
     Jose(JoseError),
     /// `typ` is not `dpop+jwt` (step 4).
     WrongType,
-    /// The `jwk` header is not a usable EC P-256 public key, or holds a private key (step 7).
+    /// The `jwk` header is not a usable public key (an RSA key above 4096 bits included), or
+    /// holds a private key (step 7).
     InvalidKey(KeyError),
     /// A required claim is absent (step 3); the name is the claim's.
     MissingClaim(&'static str),
@@ -497,24 +505,44 @@ pub enum KeyError {
     MissingMember(&'static str),
     /// A member has the wrong JSON type; the name is the member's.
     InvalidMember(&'static str),
-    /// `kty` is not `EC`.
+    /// `kty` is not `EC`, `OKP` or `RSA` (`oct` and other symmetric keys are never used).
     UnsupportedKeyType,
-    /// `crv` is not `P-256`.
+    /// `crv` is not `P-256`, `P-384`, `P-521` (EC) or `Ed25519` (OKP).
     UnsupportedCurve,
-    /// `x` or `y` is not exactly 32 bytes of strict base64url.
+    /// A coordinate or OKP public key is not exactly the curve's length of strict base64url.
     InvalidCoordinate,
-    /// The point is not on P-256 (or is the identity).
+    /// The point is not on its curve (or is the identity), or the Ed25519 key is
+    /// non-canonical or of small order.
     InvalidPoint,
+    /// The RSA modulus has a size outside the accepted range (2048..=8192 bits for any key;
+    /// callers may narrow the upper bound).
+    RsaModulusSize {
+        /// The modulus size in bits (as encoded; capped when the text was too long to decode).
+        bits: usize,
+    },
+    /// The RSA public exponent is even, below 3 or above 2^32.
+    InvalidRsaExponent,
+    /// The RSA modulus and exponent do not form a usable key.
+    InvalidRsaKey,
+    /// The RSA modulus has the ROCA fingerprint (CVE-2017-15361): it can be factored.
+    WeakRsaKey,
+    /// The PEM text is not a supported, unencrypted key of the expected kind.
+    InvalidPem,
+    /// An RSA private key does not say which algorithm it signs with (RS* or PS*); give one.
+    AlgorithmRequired,
     /// A private member (`d`, …) where only a public key belongs.
     PrivateKey,
     /// The private scalar is out of range or does not match `x`/`y`.
     InvalidPrivateKey,
-    /// `alg` is present and is not `ES256`.
+    /// `alg` is present and is not a supported signature algorithm that fits the key (or not
+    /// the one asked for).
     WrongAlgorithm,
     /// `use` is present and is not `sig`, or `key_ops` does not allow the operation.
     WrongUse,
     /// A key set names the same `kid` twice (ambiguous, refused).
     DuplicateKid,
+    /// A key set holds no key this crate can verify signatures with.
+    NoUsableKey,
 }
 
 impl KeyError {
@@ -528,11 +556,18 @@ impl KeyError {
             Self::UnsupportedCurve => "unsupported_crv",
             Self::InvalidCoordinate => "invalid_coordinate",
             Self::InvalidPoint => "invalid_point",
+            Self::RsaModulusSize { .. } => "rsa_modulus_size",
+            Self::InvalidRsaExponent => "invalid_rsa_exponent",
+            Self::InvalidRsaKey => "invalid_rsa_key",
+            Self::WeakRsaKey => "weak_rsa_key",
+            Self::InvalidPem => "invalid_pem",
+            Self::AlgorithmRequired => "jwk_alg_required",
             Self::PrivateKey => "private_key_in_jwk",
             Self::InvalidPrivateKey => "invalid_private_key",
             Self::WrongAlgorithm => "wrong_jwk_alg",
             Self::WrongUse => "wrong_jwk_use",
             Self::DuplicateKid => "duplicate_kid",
+            Self::NoUsableKey => "no_usable_key",
         }
     }
 
@@ -542,15 +577,22 @@ impl KeyError {
             Self::Malformed(e) => e.description(),
             Self::MissingMember(_) => "missing JWK member",
             Self::InvalidMember(_) => "invalid JWK member",
-            Self::UnsupportedKeyType => "kty is not EC",
-            Self::UnsupportedCurve => "crv is not P-256",
+            Self::UnsupportedKeyType => "unsupported kty",
+            Self::UnsupportedCurve => "unsupported crv",
             Self::InvalidCoordinate => "invalid coordinate",
-            Self::InvalidPoint => "point not on P-256",
+            Self::InvalidPoint => "invalid public key point",
+            Self::RsaModulusSize { .. } => "RSA modulus size not accepted",
+            Self::InvalidRsaExponent => "invalid RSA exponent",
+            Self::InvalidRsaKey => "invalid RSA key",
+            Self::WeakRsaKey => "RSA key with the ROCA weakness",
+            Self::InvalidPem => "invalid or unsupported PEM key",
+            Self::AlgorithmRequired => "RSA key needs an alg",
             Self::PrivateKey => "private key where a public key belongs",
             Self::InvalidPrivateKey => "invalid private key",
-            Self::WrongAlgorithm => "key alg is not ES256",
+            Self::WrongAlgorithm => "key alg does not fit",
             Self::WrongUse => "key not for signatures",
             Self::DuplicateKid => "duplicate kid in key set",
+            Self::NoUsableKey => "no usable signing key in key set",
         }
     }
 }
@@ -560,6 +602,7 @@ impl fmt::Display for KeyError {
         match self {
             Self::MissingMember(name) => write!(f, "missing JWK member `{name}`"),
             Self::InvalidMember(name) => write!(f, "invalid JWK member `{name}`"),
+            Self::RsaModulusSize { bits } => write!(f, "RSA modulus of {bits} bits not accepted"),
             other => f.write_str(other.description()),
         }
     }
@@ -581,6 +624,12 @@ pub enum TokenError {
     MissingKeyId,
     /// `kid` names no key in the issuer's key set (unknown, or removed after rotation).
     UnknownKey,
+    /// The issuer key `kid` names is an RSA key larger than this verifier accepts
+    /// ([`TokenOptions::max_rsa_bits`](crate::TokenOptions::max_rsa_bits)).
+    KeyTooLarge {
+        /// The key's modulus size in bits.
+        bits: usize,
+    },
     /// A required claim is absent; the name is the claim's.
     MissingClaim(&'static str),
     /// A claim has the wrong type; the name is the claim's.
@@ -627,6 +676,7 @@ impl TokenError {
             Self::WrongType => "wrong_token_typ",
             Self::MissingKeyId => "missing_kid",
             Self::UnknownKey => "unknown_kid",
+            Self::KeyTooLarge { .. } => "issuer_key_too_large",
             Self::MissingClaim(_) => "missing_token_claim",
             Self::InvalidClaim(_) => "invalid_token_claim",
             Self::WrongIssuer => "wrong_issuer",
@@ -650,6 +700,7 @@ impl TokenError {
             Self::WrongType => "not an at+jwt access token",
             Self::MissingKeyId => "access token has no kid",
             Self::UnknownKey => "access token signed by an unknown key",
+            Self::KeyTooLarge { .. } => "access token signed by a key larger than accepted",
             Self::MissingClaim(_) => "access token lacks a required claim",
             Self::InvalidClaim(_) => "access token has an invalid claim",
             Self::WrongIssuer => "access token from another issuer",

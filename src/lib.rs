@@ -40,10 +40,12 @@ pub use issuer::refresh::{
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::TokenEndpoint;
-pub use jose::es256_backend::BACKEND;
-pub use jose::es256_signer::Es256Signer;
+pub use jose::algorithm::{Algorithm, AlgorithmSet, AlgorithmSetIter};
+pub use jose::backend::BACKEND;
+pub use jose::jws_signer::JwsSigner;
+pub use jose::key_type::{EcCurve, KeyType};
 pub use jose::public_key::PublicKey;
-pub use jose::signing_key::SigningKey;
+pub use jose::signing_key::{SigningKey, RSA_GENERATION_BITS};
 pub use jose::thumbprint::{Thumbprint, TokenHash};
 pub use proof::nonce::NonceEngine;
 pub use proof::options::ProofOptions;
@@ -63,5 +65,5 @@ pub use token::issuer::{
     IssuedToken, TokenIssuer, TokenRequest, DEFAULT_TOKEN_LIFETIME_SECS, MAX_TOKEN_LIFETIME_SECS,
 };
 pub use token::issuer_keys::IssuerKeys;
-pub use token::key_set::{jwks_json, KeySet};
+pub use token::key_set::{jwks_json, KeySet, SkippedKey};
 pub use token::verifier::{TokenOptions, TokenVerifier, VerifiedToken};

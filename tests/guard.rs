@@ -15,6 +15,8 @@ use keybound::{
 const ISS: &str = "https://as.example.com";
 const AUD: &str = "https://api.example.com";
 const API: &str = "https://api.example.com/orders";
+/// The `algs` every default challenge lists (RFC 9449 §7.1): all supported proof algorithms.
+const ALL_ALGS: &str = "ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512";
 
 struct World {
     issuer: TokenIssuer,
@@ -86,7 +88,7 @@ fn assert_rejected(
     assert_eq!(challenges.len(), 1, "{}", rejection.www_authenticate());
     let dpop = &challenges[0];
     assert_eq!(dpop.scheme, "DPoP");
-    assert_eq!(dpop.param("algs"), Some("ES256"));
+    assert_eq!(dpop.param("algs"), Some(ALL_ALGS));
     assert_eq!(
         dpop.param("error"),
         error,
@@ -172,7 +174,7 @@ fn no_credentials_get_a_bare_challenge() {
     let w = world();
     let r = assert_rejected(w.send("GET", API, &[], &[]), 401, None);
     assert_eq!(r.error(), &Error::NoCredentials);
-    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256""#);
+    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
     // An unsupported scheme counts as no credentials (RFC 6750 §3).
     let _ = assert_rejected(w.send("GET", API, &["Basic dXNlcjpwdw=="], &[]), 401, None);
 }
@@ -418,11 +420,11 @@ fn bearer_downgrade_and_unbound_tokens_are_refused() {
     assert_eq!(challenges[0].param("error"), Some("invalid_token"));
     assert_eq!(challenges[1].scheme, "DPoP");
     assert_eq!(challenges[1].param("error"), None);
-    assert_eq!(challenges[1].param("algs"), Some("ES256"));
+    assert_eq!(challenges[1].param("algs"), Some(ALL_ALGS));
     let none = both
         .check(&ResourceRequest::new("GET", API, &[], &[]), now())
         .unwrap_err();
-    assert_eq!(none.www_authenticate(), r#"Bearer, DPoP algs="ES256""#);
+    assert_eq!(none.www_authenticate(), r#"Bearer, DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
 }
 
 #[test]
@@ -620,7 +622,7 @@ fn insufficient_scope_answers_403_with_scope() {
     let r = realm
         .check(&ResourceRequest::new("GET", API, &[], &[]), now())
         .unwrap_err();
-    assert_eq!(r.www_authenticate(), r#"DPoP realm="orders", algs="ES256""#);
+    assert_eq!(r.www_authenticate(), r#"DPoP realm="orders", algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
     assert!(
         RequestGuard::new(TokenVerifier::new(ISS, AUD, KeySet::default()))
             .with_realm("a\"b")
@@ -735,7 +737,7 @@ fn unavailable_store_fails_closed_with_503() {
         .unwrap_err();
     assert_eq!(r.status(), 503);
     assert_eq!(r.error(), &Error::Store(keybound::StoreError::Unavailable));
-    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256""#);
+    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
 }
 
 #[test]

@@ -83,7 +83,7 @@ async fn start(nonces: bool, policy: impl FnOnce(&str) -> PublicUrlPolicy) -> Se
                 [
                     (
                         "www-authenticate",
-                        r#"DPoP error="use_dpop_nonce", algs="ES256""#.to_owned(),
+                        r#"DPoP error="use_dpop_nonce", algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#.to_owned(),
                     ),
                     ("dpop-nonce", format!("nonce-{n}")),
                 ],

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 use crate::integrations::http::{DPOP, DPOP_NONCE};
-use crate::jose::es256_signer::Es256Signer;
+use crate::jose::jws_signer::JwsSigner;
 use crate::jose::signing_key::SigningKey;
 use crate::proof::signer::ProofSigner;
 use crate::time::{Clock, SystemClock, UnixTime};
@@ -108,7 +108,7 @@ pub struct DpopClient<K = SigningKey> {
     clock: Arc<dyn Clock>,
 }
 
-impl<K: Es256Signer> DpopClient<K> {
+impl<K: JwsSigner> DpopClient<K> {
     /// A client sending through `http`, signing with `signer`.
     pub fn new(http: reqwest::Client, signer: ProofSigner<K>) -> Self {
         Self {
@@ -274,7 +274,7 @@ impl<K: Es256Signer> DpopClient<K> {
     }
 }
 
-impl<K: Es256Signer> core::fmt::Debug for DpopClient<K> {
+impl<K: JwsSigner> core::fmt::Debug for DpopClient<K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DpopClient")
             .field("signer", &self.signer)

@@ -1,14 +1,34 @@
-//! JSON Web Keys (RFC 7517) for EC P-256 (RFC 7518 §6.2), read strictly.
+//! JSON Web Keys (RFC 7517) for EC (RFC 7518 §6.2), OKP Ed25519 (RFC 8037 §2) and RSA
+//! (RFC 7518 §6.3), read strictly.
+//!
+//! This file reads and writes the members; what the numbers mean (points on curves, RSA
+//! moduli) is checked by the backend when the key is built.
 
 use serde_json::Value;
 
 use crate::error::KeyError;
+use crate::jose::algorithm::Algorithm;
 use crate::jose::base64url;
 use crate::jose::json::Object;
+use crate::jose::key_fixes_algorithm;
+use crate::jose::key_type::{EcCurve, KeyType};
+use crate::jose::weak_rsa_key;
 
 /// JWK members that hold private key material for any key type (RFC 7518 §6.2.2, §6.3.2,
 /// §6.4.1). None may appear where a public key belongs (RFC 9449 §4.3 step 7).
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Smallest RSA modulus any key may have, in bits (NIST SP 800-131A; RFC 7518 §3.3 asks for
+/// at least 2048).
+pub(crate) const MIN_RSA_BITS: usize = 2048;
+
+/// Largest RSA modulus any key may have, in bits. Verification cost grows with the square of
+/// the size; callers narrow it further (proofs and, by default, tokens: 4096).
+pub(crate) const MAX_RSA_BITS: usize = 8192;
+
+/// Largest RSA public exponent accepted: 2^32 (RFC 8017 allows more, but every real key uses
+/// 65537 and huge exponents make verification slow).
+const MAX_RSA_EXPONENT: u64 = 1 << 32;
 
 /// What the key will be used for, to check `key_ops` (RFC 7517 §4.3).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -17,29 +37,119 @@ pub(crate) enum KeyRole {
     Sign,
 }
 
-/// The validated members of an EC P-256 JWK.
-pub(crate) struct EcJwk<'a> {
-    pub(crate) x: [u8; 32],
-    pub(crate) y: [u8; 32],
-    /// The private scalar's base64url text, present only when read as a private key.
-    pub(crate) d: Option<&'a str>,
+/// The public numbers of a key, validated for syntax and size (not yet for arithmetic).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum PublicParts {
+    /// An EC point: `x` and `y` each exactly the curve's coordinate length.
+    Ec {
+        curve: EcCurve,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    /// An Ed25519 public key, 32 bytes.
+    Ed25519 { x: [u8; 32] },
+    /// An RSA modulus and exponent, big-endian without leading zero octets.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
 }
 
-/// Reads the members of an EC P-256 JWK. With `role == Verify` any private member is refused;
-/// with `role == Sign` the `d` member is required.
-pub(crate) fn read_ec(jwk: &Object, role: KeyRole) -> Result<EcJwk<'_>, KeyError> {
+impl PublicParts {
+    /// The key's type and size.
+    pub(crate) fn key_type(&self) -> KeyType {
+        match self {
+            Self::Ec { curve, .. } => KeyType::Ec(*curve),
+            Self::Ed25519 { .. } => KeyType::Ed25519,
+            Self::Rsa { n, .. } => KeyType::Rsa {
+                modulus_bits: bit_length(n),
+            },
+        }
+    }
+
+    /// The public JWK with exactly the required members, in the order RFC 7518 lists them.
+    pub(crate) fn to_json(&self) -> String {
+        match self {
+            Self::Ec { curve, x, y } => format!(
+                r#"{{"kty":"EC","crv":"{}","x":"{}","y":"{}"}}"#,
+                curve.as_str(),
+                base64url::encode(x),
+                base64url::encode(y)
+            ),
+            Self::Ed25519 { x } => format!(
+                r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+                base64url::encode(x)
+            ),
+            Self::Rsa { n, e } => format!(
+                r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+                base64url::encode(n),
+                base64url::encode(e)
+            ),
+        }
+    }
+
+    /// Checks RSA sizes: modulus within [`MIN_RSA_BITS`, `MAX_RSA_BITS`], exponent odd and
+    /// within [3, 2^32], no ROCA fingerprint (CVE-2017-15361).
+    pub(crate) fn check_rsa_limits(n: &[u8], e: &[u8]) -> Result<(), KeyError> {
+        let bits = bit_length(n);
+        if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+            return Err(KeyError::RsaModulusSize { bits });
+        }
+        if e.len() > 8 {
+            return Err(KeyError::InvalidRsaExponent);
+        }
+        let exponent = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        if exponent < 3 || exponent > MAX_RSA_EXPONENT || exponent % 2 == 0 {
+            return Err(KeyError::InvalidRsaExponent);
+        }
+        if weak_rsa_key::has_roca_fingerprint(n) {
+            return Err(KeyError::WeakRsaKey);
+        }
+        Ok(())
+    }
+}
+
+/// A JWK read strictly: its public numbers, its own `alg` (if any), and — read as a private
+/// key — the base64url text of its private members.
+pub(crate) struct ReadJwk<'a> {
+    pub(crate) public: PublicParts,
+    pub(crate) alg: Option<Algorithm>,
+    /// `d` (EC, OKP, RSA), then for RSA `p`, `q`, `dp`, `dq`, `qi`; only with
+    /// [`KeyRole::Sign`].
+    pub(crate) private: Option<PrivateMembers<'a>>,
+}
+
+/// The private members' base64url text, still encoded.
+pub(crate) struct PrivateMembers<'a> {
+    pub(crate) d: &'a str,
+    /// RSA only: `p`, `q`, `dp`, `dq`, `qi`.
+    pub(crate) rsa_crt: Option<[&'a str; 5]>,
+}
+
+/// Reads a JWK. With `role == Verify` any private member is refused; with `role == Sign` the
+/// private members are required.
+///
+/// Refused (each a typed [`KeyError`]): `kty` other than `EC`, `OKP`, `RSA` (so `oct` and
+/// every symmetric key); curves other than P-256/P-384/P-521 and Ed25519 (so X25519, Ed448);
+/// `alg` naming anything but a supported signature algorithm that fits the key; `use` other
+/// than `sig`; `key_ops` without the operation; members of the wrong JSON type; coordinates of
+/// the wrong length; RSA moduli outside [2048, 8192] bits, with leading zero octets, or with
+/// an exponent that is even, below 3 or above 2^32.
+pub(crate) fn read(jwk: &Object, role: KeyRole) -> Result<ReadJwk<'_>, KeyError> {
     if role == KeyRole::Verify && PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
         return Err(KeyError::PrivateKey);
     }
-    if required_str(jwk, "kty")? != "EC" {
-        return Err(KeyError::UnsupportedKeyType);
-    }
-    if required_str(jwk, "crv")? != "P-256" {
-        return Err(KeyError::UnsupportedCurve);
-    }
-    if optional_str(jwk, "alg")?.is_some_and(|alg| alg != "ES256") {
-        return Err(KeyError::WrongAlgorithm);
-    }
+    let public = match required_str(jwk, "kty")? {
+        "EC" => read_ec(jwk)?,
+        "OKP" => read_okp(jwk)?,
+        "RSA" => read_rsa(jwk)?,
+        _ => return Err(KeyError::UnsupportedKeyType),
+    };
+    let alg = match optional_str(jwk, "alg")? {
+        None => None,
+        Some(name) => {
+            let alg = Algorithm::from_name(name).ok_or(KeyError::WrongAlgorithm)?;
+            key_fixes_algorithm::check_jwk_alg(public.key_type(), alg)?;
+            Some(alg)
+        }
+    };
     if optional_str(jwk, "use")?.is_some_and(|u| u != "sig") {
         return Err(KeyError::WrongUse);
     }
@@ -58,17 +168,112 @@ pub(crate) fn read_ec(jwk: &Object, role: KeyRole) -> Result<EcJwk<'_>, KeyError
             return Err(KeyError::WrongUse);
         }
     }
-    let x = coordinate(jwk, "x")?;
-    let y = coordinate(jwk, "y")?;
-    let d = match role {
+    let private = match role {
         KeyRole::Verify => None,
-        KeyRole::Sign => Some(required_str(jwk, "d")?),
+        KeyRole::Sign => Some(read_private(jwk, &public)?),
     };
-    Ok(EcJwk { x, y, d })
+    Ok(ReadJwk {
+        public,
+        alg,
+        private,
+    })
 }
 
-fn coordinate(jwk: &Object, name: &'static str) -> Result<[u8; 32], KeyError> {
-    base64url::decode_array(required_str(jwk, name)?).map_err(|_| KeyError::InvalidCoordinate)
+/// The `kid` member: `None` when absent, an error when present but not a non-empty string.
+pub(crate) fn kid(jwk: &Object) -> Result<Option<&str>, KeyError> {
+    match optional_str(jwk, "kid")? {
+        Some("") => Err(KeyError::InvalidMember("kid")),
+        other => Ok(other),
+    }
+}
+
+fn read_ec(jwk: &Object) -> Result<PublicParts, KeyError> {
+    let curve = EcCurve::from_name(required_str(jwk, "crv")?).ok_or(KeyError::UnsupportedCurve)?;
+    let len = curve.coordinate_len();
+    Ok(PublicParts::Ec {
+        curve,
+        x: fixed_len(jwk, "x", len)?,
+        y: fixed_len(jwk, "y", len)?,
+    })
+}
+
+fn read_okp(jwk: &Object) -> Result<PublicParts, KeyError> {
+    if required_str(jwk, "crv")? != "Ed25519" {
+        return Err(KeyError::UnsupportedCurve);
+    }
+    let x = base64url::decode_array::<32>(required_str(jwk, "x")?)
+        .map_err(|_| KeyError::InvalidCoordinate)?;
+    Ok(PublicParts::Ed25519 { x })
+}
+
+fn read_rsa(jwk: &Object) -> Result<PublicParts, KeyError> {
+    let n_text = required_str(jwk, "n")?;
+    // Refuse an oversized modulus before decoding it.
+    if n_text.len() > MAX_RSA_BITS.div_ceil(6) + 1 {
+        return Err(KeyError::RsaModulusSize {
+            bits: n_text.len().saturating_mul(6),
+        });
+    }
+    let n = unsigned(n_text, "n")?;
+    let e_text = required_str(jwk, "e")?;
+    if e_text.len() > 12 {
+        return Err(KeyError::InvalidRsaExponent);
+    }
+    let e = unsigned(e_text, "e")?;
+    PublicParts::check_rsa_limits(&n, &e)?;
+    Ok(PublicParts::Rsa { n, e })
+}
+
+fn read_private<'a>(jwk: &'a Object, public: &PublicParts) -> Result<PrivateMembers<'a>, KeyError> {
+    let d = required_str(jwk, "d")?;
+    let rsa_crt = match public {
+        PublicParts::Rsa { .. } => {
+            // Multi-prime keys (RFC 7518 §6.3.2.7) are not supported.
+            if jwk.contains_key("oth") {
+                return Err(KeyError::InvalidPrivateKey);
+            }
+            Some([
+                required_str(jwk, "p")?,
+                required_str(jwk, "q")?,
+                required_str(jwk, "dp")?,
+                required_str(jwk, "dq")?,
+                required_str(jwk, "qi")?,
+            ])
+        }
+        _ => None,
+    };
+    Ok(PrivateMembers { d, rsa_crt })
+}
+
+/// A base64url member that must decode to exactly `len` bytes.
+fn fixed_len(jwk: &Object, name: &'static str, len: usize) -> Result<Vec<u8>, KeyError> {
+    let text = required_str(jwk, name)?;
+    if text.len() != (len * 4).div_ceil(3) {
+        return Err(KeyError::InvalidCoordinate);
+    }
+    let bytes = base64url::decode(text).map_err(|_| KeyError::InvalidCoordinate)?;
+    if bytes.len() != len {
+        return Err(KeyError::InvalidCoordinate);
+    }
+    Ok(bytes)
+}
+
+/// A base64url unsigned integer (RFC 7518 §2 `Base64urlUInt`): at least one octet, no
+/// leading zero octets (so that each key has exactly one JWK form and one thumbprint).
+fn unsigned(text: &str, name: &'static str) -> Result<Vec<u8>, KeyError> {
+    let bytes = base64url::decode(text).map_err(|_| KeyError::InvalidMember(name))?;
+    match bytes.first() {
+        None | Some(0) => Err(KeyError::InvalidMember(name)),
+        Some(_) => Ok(bytes),
+    }
+}
+
+/// Bit length of a big-endian unsigned integer without leading zero octets.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.first() {
+        None => 0,
+        Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
+    }
 }
 
 fn required_str<'a>(jwk: &'a Object, name: &'static str) -> Result<&'a str, KeyError> {
@@ -83,11 +288,139 @@ fn optional_str<'a>(jwk: &'a Object, name: &'static str) -> Result<Option<&'a st
     }
 }
 
-/// The public JWK text `{"kty":"EC","crv":"P-256","x":…,"y":…}`.
-pub(crate) fn public_json(x: &[u8; 32], y: &[u8; 32]) -> String {
-    format!(
-        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
-        base64url::encode(x),
-        base64url::encode(y)
-    )
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::json;
+
+    fn read_public(text: &str) -> Result<PublicParts, KeyError> {
+        let object = json::parse_object(text.as_bytes(), 8).unwrap();
+        read(&object, KeyRole::Verify).map(|jwk| jwk.public)
+    }
+
+    fn rsa_jwk(n: &[u8], e: &[u8]) -> String {
+        format!(
+            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+            base64url::encode(n),
+            base64url::encode(e)
+        )
+    }
+
+    fn modulus(bits: usize) -> Vec<u8> {
+        let mut n = vec![0xa5u8; bits.div_ceil(8)];
+        n[0] = 0xff >> ((8 - bits % 8) % 8);
+        n[0] |= 0x80 >> ((8 - bits % 8) % 8);
+        *n.last_mut().unwrap() |= 1;
+        n
+    }
+
+    #[test]
+    fn rsa_modulus_bounds() {
+        assert_eq!(bit_length(&modulus(2048)), 2048);
+        assert_eq!(bit_length(&modulus(2047)), 2047);
+        assert!(read_public(&rsa_jwk(&modulus(2048), &[1, 0, 1])).is_ok());
+        assert!(read_public(&rsa_jwk(&modulus(8192), &[1, 0, 1])).is_ok());
+        assert_eq!(
+            read_public(&rsa_jwk(&modulus(2047), &[1, 0, 1])).err(),
+            Some(KeyError::RsaModulusSize { bits: 2047 })
+        );
+        assert_eq!(
+            read_public(&rsa_jwk(&modulus(1024), &[1, 0, 1])).err(),
+            Some(KeyError::RsaModulusSize { bits: 1024 })
+        );
+        assert!(matches!(
+            read_public(&rsa_jwk(&modulus(8200), &[1, 0, 1])),
+            Err(KeyError::RsaModulusSize { .. })
+        ));
+    }
+
+    #[test]
+    fn rsa_exponent_rules() {
+        let n = modulus(2048);
+        for good in [&[3u8][..], &[1, 0, 1], &[0xff, 0xff, 0xff, 0xff]] {
+            assert!(read_public(&rsa_jwk(&n, good)).is_ok(), "{good:?}");
+        }
+        for bad in [
+            &[1u8][..],
+            &[2],
+            &[1, 0, 0],
+            &[1, 0, 0, 0, 0],
+            &[1, 0, 0, 0, 1],
+            &[1, 0, 0, 0, 0, 0, 0, 0, 1],
+        ] {
+            assert_eq!(
+                read_public(&rsa_jwk(&n, bad)).err(),
+                Some(KeyError::InvalidRsaExponent),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_integers_are_strict() {
+        let n = modulus(2048);
+        let mut padded = vec![0];
+        padded.extend_from_slice(&n);
+        assert_eq!(
+            read_public(&rsa_jwk(&padded, &[1, 0, 1])).err(),
+            Some(KeyError::InvalidMember("n"))
+        );
+        assert_eq!(
+            read_public(&rsa_jwk(&n, &[0, 1, 0, 1])).err(),
+            Some(KeyError::InvalidMember("e"))
+        );
+        let text = rsa_jwk(&n, &[1, 0, 1]).replace("AQAB", "AQAB=");
+        assert_eq!(read_public(&text).err(), Some(KeyError::InvalidMember("e")));
+        assert_eq!(
+            read_public(r#"{"kty":"RSA","n":"","e":"AQAB"}"#).err(),
+            Some(KeyError::InvalidMember("n"))
+        );
+    }
+
+    #[test]
+    fn key_types_and_curves() {
+        for (jwk, error) in [
+            (r#"{"kty":"oct","k":"c2VjcmV0"}"#, KeyError::PrivateKey),
+            (r#"{"kty":"oct"}"#, KeyError::UnsupportedKeyType),
+            (r#"{"kty":"ec"}"#, KeyError::UnsupportedKeyType),
+            (r#"{"kty":"EC","crv":"secp256k1","x":"","y":""}"#, KeyError::UnsupportedCurve),
+            (r#"{"kty":"OKP","crv":"X25519","x":""}"#, KeyError::UnsupportedCurve),
+            (r#"{"kty":"OKP","crv":"Ed448","x":""}"#, KeyError::UnsupportedCurve),
+            (r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#, KeyError::InvalidCoordinate),
+        ] {
+            assert_eq!(read_public(jwk).err(), Some(error), "{jwk}");
+        }
+    }
+
+    #[test]
+    fn jwk_alg_must_be_a_fitting_signature_algorithm() {
+        let x = base64url::encode(&[9u8; 32]);
+        let okp = |alg: &str| format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","alg":"{alg}"}}"#);
+        assert!(read_public(&okp("Ed25519")).is_ok());
+        assert!(read_public(&okp("EdDSA")).is_ok());
+        for bad in ["ES256", "RS256", "HS256", "none", "ECDH-ES", "ed25519"] {
+            assert_eq!(read_public(&okp(bad)).err(), Some(KeyError::WrongAlgorithm), "{bad}");
+        }
+        let enc = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","use":"enc"}}"#);
+        assert_eq!(read_public(&enc).err(), Some(KeyError::WrongUse));
+        let ops = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":["sign"]}}"#);
+        assert_eq!(read_public(&ops).err(), Some(KeyError::WrongUse));
+    }
+
+    #[test]
+    fn public_json_round_trips() {
+        let parts = PublicParts::Rsa {
+            n: modulus(2048),
+            e: vec![1, 0, 1],
+        };
+        assert_eq!(read_public(&parts.to_json()).unwrap() == parts, true);
+        let parts = PublicParts::Ed25519 { x: [7; 32] };
+        assert!(read_public(&parts.to_json()).unwrap() == parts);
+        let parts = PublicParts::Ec {
+            curve: EcCurve::P521,
+            x: vec![1; 66],
+            y: vec![2; 66],
+        };
+        assert!(read_public(&parts.to_json()).unwrap() == parts);
+    }
 }

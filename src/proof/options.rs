@@ -1,7 +1,17 @@
-//! Limits and time windows for proof verification.
+//! Limits, time windows and accepted algorithms for proof verification.
+
+use crate::jose::algorithm::{Algorithm, AlgorithmSet};
+
+/// Largest RSA modulus a proof key may have, in bits. Fixed: a client chooses its proof key,
+/// and an 8192-bit key costs a verifier about 4× a 4096-bit one.
+pub(crate) const MAX_PROOF_RSA_BITS: usize = 4096;
 
 /// How strictly a [`ProofVerifier`](crate::ProofVerifier) checks proofs. Every default is
 /// chosen for safety and written below with its reason.
+///
+/// Proof keys may be EC P-256/P-384/P-521, Ed25519 or RSA of 2048..=4096 bits; each proof's
+/// `alg` must be in [`algorithms`](Self::algorithms) and fit its `jwk` (RFC 9449 §4.3 step 5,
+/// RFC 8725 §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProofOptions {
@@ -20,6 +30,11 @@ pub struct ProofOptions {
     /// Deepest JSON nesting accepted in the header and claims. Default **8**: a proof header
     /// nests one object (`jwk`); anything deeper is not a proof.
     pub max_json_depth: usize,
+    /// The proof algorithms accepted (RFC 9449 §4.3 step 5), and what the `algs` parameter of
+    /// every DPoP challenge lists (§7.1). Default: **all eleven** supported (ES256, ES384,
+    /// ES512, Ed25519, EdDSA, RS256/384/512, PS256/384/512): each is safe with a key that fits
+    /// it, and clients differ in what they can sign. An empty set refuses every proof.
+    pub algorithms: AlgorithmSet,
 }
 
 impl ProofOptions {
@@ -31,7 +46,14 @@ impl ProofOptions {
             max_proof_len: 8 * 1024,
             max_jti_len: 256,
             max_json_depth: 8,
+            algorithms: AlgorithmSet::all(),
         }
+    }
+
+    /// Sets [`algorithms`](Self::algorithms), e.g. `[Algorithm::Es256, Algorithm::Ps256]`.
+    pub fn with_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
     }
 
     /// Sets [`max_age_secs`](Self::max_age_secs).

@@ -4,7 +4,7 @@ use rand_core::TryCryptoRng;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::jose::es256_signer::Es256Signer;
+use crate::jose::jws_signer::JwsSigner;
 use crate::jose::signing_key::SigningKey;
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::jose::{base64url, jws};
@@ -28,18 +28,19 @@ const JTI_BYTES: usize = 16;
 /// assert_eq!(proof.split('.').count(), 3);
 /// # Ok::<(), keybound::Error>(())
 /// ```
-/// The key is any [`Es256Signer`]: an in-memory [`SigningKey`] (the default) or a key held
+/// The key is any [`JwsSigner`]: an in-memory [`SigningKey`] (the default) or a key held
 /// by an HSM, KMS or OS keystore.
 pub struct ProofSigner<K = SigningKey> {
     key: K,
     header_b64: String,
 }
 
-impl<K: Es256Signer> ProofSigner<K> {
+impl<K: JwsSigner> ProofSigner<K> {
     /// A signer for `key`.
     pub fn new(key: K) -> Self {
         let header = format!(
-            r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
+            r#"{{"typ":"dpop+jwt","alg":"{}","jwk":{}}}"#,
+            key.algorithm(),
             key.public_key().to_jwk()
         );
         Self {
@@ -71,7 +72,7 @@ impl<K: Es256Signer> ProofSigner<K> {
     }
 }
 
-impl<K: Es256Signer> core::fmt::Debug for ProofSigner<K> {
+impl<K: JwsSigner> core::fmt::Debug for ProofSigner<K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ProofSigner")
             .field("jkt", &self.thumbprint())
@@ -113,7 +114,7 @@ struct Claims<'a> {
     nonce: Option<&'a str>,
 }
 
-impl<'a, K: Es256Signer> ProofBuilder<'a, K> {
+impl<'a, K: JwsSigner> ProofBuilder<'a, K> {
     /// Binds the proof to `access_token` with `ath` (RFC 9449 §4.2), for requests to protected
     /// resources.
     pub fn with_access_token(mut self, access_token: &'a str) -> Self {

@@ -2,14 +2,17 @@
 
 use serde_json::Value;
 
-use crate::error::{Error, JoseError, NonceProblem, ProofError};
+use crate::error::{Error, JoseError, KeyError, NonceProblem, ProofError};
+use crate::jose::algorithm::Algorithm;
+use crate::jose::key_fixes_algorithm;
+use crate::jose::key_type::KeyType;
 use crate::jose::json::{self, Object};
 use crate::jose::public_key::PublicKey;
 use crate::jose::thumbprint::Thumbprint;
 use crate::jose::{base64url, jws};
 use crate::proof::htu;
 use crate::proof::nonce::NonceEngine;
-use crate::proof::options::ProofOptions;
+use crate::proof::options::{ProofOptions, MAX_PROOF_RSA_BITS};
 use crate::proof::replay::{
     AsyncReplayStore, Insertion, MemoryReplayStore, ReplayKey, ReplayStore,
 };
@@ -238,7 +241,8 @@ impl<S> ProofVerifier<S> {
             return Err(ProofError::TooLarge.into());
         }
 
-        // Steps 2 and 5: a well-formed compact JWS whose `alg` is ES256 (checked before crypto).
+        // Step 2: a well-formed compact JWS with a supported asymmetric `alg` (`none`, HS* and
+        // unknown names never parse).
         let jws = jws::Compact::parse(proof, opts.max_json_depth).map_err(ProofError::Jose)?;
         let header = jws.header();
 
@@ -249,7 +253,8 @@ impl<S> ProofVerifier<S> {
             Some(_) => return Err(ProofError::WrongType.into()),
         }
 
-        // Step 7 (and the key for step 6): a public EC P-256 key, no private part.
+        // Step 7 (and the key for step 6): a supported public key, no private part, RSA at
+        // most 4096 bits.
         let key = match header.get("jwk") {
             None => return Err(ProofError::Jose(JoseError::MissingHeader("jwk")).into()),
             Some(Value::Object(jwk)) => {
@@ -257,6 +262,19 @@ impl<S> ProofVerifier<S> {
             }
             Some(_) => return Err(ProofError::Jose(JoseError::InvalidHeader("jwk")).into()),
         };
+        if let KeyType::Rsa { modulus_bits } = key.key_type() {
+            if modulus_bits > MAX_PROOF_RSA_BITS {
+                return Err(ProofError::InvalidKey(KeyError::RsaModulusSize {
+                    bits: modulus_bits,
+                })
+                .into());
+            }
+        }
+
+        // Step 5: `alg` accepted by policy and fixed by the key (RFC 8725 §3.1), before any
+        // signature arithmetic.
+        key_fixes_algorithm::check(jws.algorithm(), key.key_type(), key.algorithm(), opts.algorithms)
+            .map_err(ProofError::Jose)?;
 
         // Step 3: the claims.
         let payload = base64url::decode(jws.payload_b64()).map_err(ProofError::Jose)?;
@@ -338,9 +356,11 @@ impl<S> ProofVerifier<S> {
 
         // Step 6: the signature, by the embedded key. Last of the stateless checks: the
         // cheap checks above refuse most junk before any elliptic-curve arithmetic.
-        jws.verify(&key).map_err(ProofError::Jose)?;
+        jws.verify(&key, opts.algorithms)
+            .map_err(ProofError::Jose)?;
 
         Ok(VerifiedProof {
+            alg: jws.algorithm(),
             thumbprint: key.thumbprint(),
             public_key: key,
             jti: jti.to_owned(),
@@ -383,6 +403,7 @@ fn numeric_date(claims: &Object, name: &'static str) -> Result<u64, ProofError> 
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct VerifiedProof {
+    alg: Algorithm,
     public_key: PublicKey,
     thumbprint: Thumbprint,
     jti: String,
@@ -396,6 +417,11 @@ impl VerifiedProof {
     /// The proof key's RFC 7638 thumbprint: compare with `cnf.jkt`, or bind a new token to it.
     pub fn thumbprint(&self) -> Thumbprint {
         self.thumbprint
+    }
+
+    /// The proof's `alg`.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
     }
 
     /// The proof's public key.

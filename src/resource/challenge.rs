@@ -1,6 +1,7 @@
 //! `WWW-Authenticate` challenges (RFC 9449 §7.1, §7.2; RFC 6750 §3).
 
 use crate::error::{Error, ErrorCode};
+use crate::jose::algorithm::AlgorithmSet;
 use crate::resource::authorization::Scheme;
 
 /// What a challenge says besides the scheme.
@@ -9,9 +10,12 @@ pub(crate) struct ChallengeParams<'a> {
     pub(crate) error: Option<ErrorCode>,
     pub(crate) description: Option<&'a str>,
     pub(crate) scope: Option<&'a str>,
+    /// The proof algorithms the server accepts, listed in `algs` on DPoP challenges.
+    pub(crate) algs: AlgorithmSet,
 }
 
-/// One challenge: `DPoP realm="…", error="…", error_description="…", scope="…", algs="ES256"`.
+/// One challenge: `DPoP realm="…", error="…", error_description="…", scope="…", algs="ES256 …"`
+/// (`algs` lists exactly the configured proof algorithms, RFC 9449 §7.1).
 /// Values are fixed strings or server configuration checked by [`is_quotable`], so no escaping
 /// is needed and no request text can reach the header.
 pub(crate) fn challenge(scheme: Scheme, params: &ChallengeParams<'_>) -> String {
@@ -30,7 +34,9 @@ pub(crate) fn challenge(scheme: Scheme, params: &ChallengeParams<'_>) -> String 
     }
     let name = match scheme {
         Scheme::Dpop => {
-            parts.push(r#"algs="ES256""#.to_owned());
+            if !params.algs.is_empty() {
+                parts.push(format!(r#"algs="{}""#, params.algs.to_names()));
+            }
             "DPoP"
         }
         Scheme::Bearer => "Bearer",
@@ -60,6 +66,7 @@ pub(crate) fn for_error(
     realm: Option<&str>,
     accept_bearer: bool,
     scope: Option<&str>,
+    algs: AlgorithmSet,
 ) -> String {
     let code = error.code(crate::error::Endpoint::Resource);
     let detailed = ChallengeParams {
@@ -67,12 +74,14 @@ pub(crate) fn for_error(
         error: code,
         description: code.map(|_| error.description()),
         scope,
+        algs,
     };
     let plain = ChallengeParams {
         realm,
         error: None,
         description: None,
         scope: None,
+        algs,
     };
     if !accept_bearer {
         return challenge(Scheme::Dpop, &detailed);
@@ -93,10 +102,13 @@ pub(crate) fn for_error(
 mod tests {
     use super::*;
     use crate::error::TokenError;
+    use crate::jose::algorithm::Algorithm;
+
+    const ES256: AlgorithmSet = AlgorithmSet::only(Algorithm::Es256);
 
     #[test]
     fn dpop_challenge_shapes() {
-        let none = for_error(&Error::NoCredentials, None, None, false, None);
+        let none = for_error(&Error::NoCredentials, None, None, false, None, ES256);
         assert_eq!(none, r#"DPoP algs="ES256""#);
         let bound = for_error(
             &Error::InvalidToken(TokenError::KeyMismatch),
@@ -104,6 +116,7 @@ mod tests {
             Some("api"),
             false,
             None,
+            ES256,
         );
         assert_eq!(
             bound,
@@ -113,7 +126,7 @@ mod tests {
 
     #[test]
     fn bearer_and_dpop_together() {
-        let none = for_error(&Error::NoCredentials, None, None, true, None);
+        let none = for_error(&Error::NoCredentials, None, None, true, None, ES256);
         assert_eq!(none, r#"Bearer, DPoP algs="ES256""#);
         let bearer = for_error(
             &Error::InvalidToken(TokenError::BoundTokenAsBearer),
@@ -121,11 +134,24 @@ mod tests {
             None,
             true,
             None,
+            ES256,
         );
         assert_eq!(
             bearer,
             r#"Bearer error="invalid_token", error_description="DPoP-bound token presented as bearer", DPoP algs="ES256""#
         );
+    }
+
+    #[test]
+    fn algs_lists_exactly_the_configured_set() {
+        let all = for_error(&Error::NoCredentials, None, None, false, None, AlgorithmSet::all());
+        assert_eq!(
+            all,
+            r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
+        );
+        let narrow: AlgorithmSet = [Algorithm::Ps256, Algorithm::Ed25519].into_iter().collect();
+        let some = for_error(&Error::NoCredentials, None, None, false, None, narrow);
+        assert_eq!(some, r#"DPoP algs="Ed25519 PS256""#);
     }
 
     #[test]

@@ -183,7 +183,14 @@ impl Rejection {
 pub(crate) fn bare_rejection(error: Error) -> Rejection {
     Rejection {
         status: error.status(crate::error::Endpoint::Resource),
-        www_authenticate: challenge::for_error(&error, None, None, false, None),
+        www_authenticate: challenge::for_error(
+            &error,
+            None,
+            None,
+            false,
+            None,
+            crate::jose::algorithm::AlgorithmSet::all(),
+        ),
         error,
         diagnostic: None,
     }
@@ -484,6 +491,7 @@ impl<R, V> RequestGuard<R, V> {
                 self.realm.as_deref(),
                 self.accept_bearer,
                 Some(&scope),
+                self.proofs.options().algorithms,
             ),
             error,
             diagnostic: None,
@@ -499,6 +507,7 @@ impl<R, V> RequestGuard<R, V> {
                 self.realm.as_deref(),
                 self.accept_bearer,
                 None,
+                self.proofs.options().algorithms,
             ),
             error,
             diagnostic: None,

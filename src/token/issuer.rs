@@ -112,9 +112,15 @@ impl core::fmt::Debug for IssuedToken {
     }
 }
 
-/// Mints RFC 9068 `at+jwt` access tokens signed with ES256 and bound to a DPoP key.
+/// Mints RFC 9068 `at+jwt` access tokens signed with the active key's algorithm and bound to a
+/// DPoP key.
 ///
-/// Header: `typ: at+jwt`, `alg: ES256`, `kid` = the signing key's thumbprint. Claims: `iss`,
+/// Any [`SigningKey`](crate::SigningKey) signs: ES256/384/512, Ed25519/EdDSA, RS*/PS*.
+/// **RSA keys:** the default pure-Rust backend's RSA signing is not constant-time
+/// (RUSTSEC-2023-0071, "Marvin"); an issuer that signs with RSA should enable the `aws-lc`
+/// feature, or sign with an EC or Ed25519 key. Verification is unaffected.
+///
+/// Header: `typ: at+jwt`, `alg` = the key's algorithm, `kid` = its thumbprint. Claims: `iss`,
 /// `sub`, `aud`, `exp`, `iat`, `jti` (128 random bits), `client_id`, optional `scope`, the
 /// caller's extra claims and `cnf: {"jkt": …}`.
 #[derive(Debug)]
@@ -224,7 +230,8 @@ impl TokenIssuer {
         claims.insert("cnf".into(), cnf.into());
 
         let header = format!(
-            r#"{{"typ":"at+jwt","alg":"ES256","kid":"{}"}}"#,
+            r#"{{"typ":"at+jwt","alg":"{}","kid":"{}"}}"#,
+            self.keys.active().algorithm(),
             self.keys.active_kid()
         );
         // Serializing a map of JSON values cannot fail.

@@ -6,8 +6,8 @@ use crate::jose::signing_key::SigningKey;
 use crate::jose::thumbprint::Thumbprint;
 use crate::token::key_set::KeySet;
 
-/// The keys an issuer signs access tokens with, each identified by `kid` = its RFC 7638
-/// thumbprint. One key signs; keys rotated out stay published (and so keep verifying) until
+/// The keys an issuer signs access tokens with (any supported type, each with its own
+/// algorithm), each identified by `kid` = its RFC 7638 thumbprint. One key signs; keys rotated out stay published (and so keep verifying) until
 /// [`remove`](Self::remove)d, so rotation needs no downtime:
 ///
 /// 1. [`rotate`](Self::rotate) to a new key — new tokens are signed with it, the old key is
@@ -65,8 +65,8 @@ impl IssuerKeys {
         core::iter::once(self.active.public_key()).chain(self.retired.iter())
     }
 
-    /// The JWKS document (RFC 7517 §5) to publish: public keys only, each with `kid`,
-    /// `alg: ES256` and `use: sig`.
+    /// The JWKS document (RFC 7517 §5) to publish: public keys only, each with `kid`, its own
+    /// `alg` and `use: sig`.
     pub fn jwks(&self) -> String {
         crate::token::key_set::jwks_json(self.public_keys())
     }

@@ -5,7 +5,10 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use crate::error::{Error, JoseError, TokenError};
+use crate::jose::algorithm::{Algorithm, AlgorithmSet};
 use crate::jose::json;
+use crate::jose::jwk::{MAX_RSA_BITS, MIN_RSA_BITS};
+use crate::jose::key_type::KeyType;
 use crate::jose::jws;
 use crate::jose::thumbprint::Thumbprint;
 use crate::time::UnixTime;
@@ -30,6 +33,16 @@ pub struct TokenOptions {
     /// by key and subject are kept that long, so a longer-lived token could outlive them. If you
     /// raise it, revoke with an `until` at least as far out.
     pub max_lifetime_secs: u64,
+    /// The token algorithms accepted from this issuer. Default: **all eleven** supported
+    /// (ES256/384/512, Ed25519, EdDSA, RS256/384/512, PS256/384/512), each only with a key of
+    /// the issuer's that fits it (and equals the key's JWK `alg` when it names one): RS256 is
+    /// the default of most authorization servers, and the key fixes the algorithm, so a wide
+    /// set adds no confusion. Narrow it to what the issuer uses.
+    pub algorithms: AlgorithmSet,
+    /// Largest RSA modulus of an issuer key, in bits. Default **4096**; at most **8192**
+    /// ([`with_max_rsa_bits`](Self::with_max_rsa_bits) caps it). A token signed by a larger
+    /// key is refused before its signature is checked.
+    pub max_rsa_bits: usize,
 }
 
 impl TokenOptions {
@@ -40,7 +53,27 @@ impl TokenOptions {
             max_token_len: 16 * 1024,
             max_json_depth: 16,
             max_lifetime_secs: crate::token::issuer::MAX_TOKEN_LIFETIME_SECS,
+            algorithms: AlgorithmSet::all(),
+            max_rsa_bits: 4096,
         }
+    }
+
+    /// Sets [`algorithms`](Self::algorithms), e.g. `[Algorithm::Rs256]`.
+    pub fn with_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Sets [`max_rsa_bits`](Self::max_rsa_bits), clamped to 2048..=8192.
+    pub const fn with_max_rsa_bits(mut self, bits: usize) -> Self {
+        self.max_rsa_bits = if bits < MIN_RSA_BITS {
+            MIN_RSA_BITS
+        } else if bits > MAX_RSA_BITS {
+            MAX_RSA_BITS
+        } else {
+            bits
+        };
+        self
     }
 
     /// Sets [`leeway_secs`](Self::leeway_secs).
@@ -75,7 +108,8 @@ impl Default for TokenOptions {
 }
 
 /// Verifies access tokens from one issuer for one audience (RFC 9068 §4): `typ` `at+jwt`,
-/// ES256 signature by the key named by `kid` in the issuer's [`KeySet`], `iss`, `aud`, `exp`,
+/// a signature by the key named by `kid` in the issuer's [`KeySet`] with an `alg` that is
+/// accepted ([`TokenOptions::algorithms`]) and fixed by that key, `iss`, `aud`, `exp`,
 /// `nbf`, `iat`, and the required claims (`sub`, `client_id`, `jti`).
 ///
 /// A [`VerifiedToken`] says the token is genuine and current; it does **not** say the presenter
@@ -149,7 +183,14 @@ impl TokenVerifier {
         };
         let keys = self.current_keys();
         let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
-        parsed.verify(key).map_err(TokenError::Jose)?;
+        if let KeyType::Rsa { modulus_bits } = key.key_type() {
+            if modulus_bits > self.options.max_rsa_bits {
+                return Err(TokenError::KeyTooLarge { bits: modulus_bits });
+            }
+        }
+        parsed
+            .verify(key, self.options.algorithms)
+            .map_err(TokenError::Jose)?;
 
         let payload =
             crate::jose::base64url::decode(parsed.payload_b64()).map_err(TokenError::Jose)?;

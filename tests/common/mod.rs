@@ -24,7 +24,7 @@ pub fn b64(bytes: &[u8]) -> String {
 /// Signs `header.payload` with `key` (ES256) and returns the compact JWS.
 pub fn sign_raw(key: &SigningKey, header: &str, payload: &str) -> String {
     let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    let signature = key.sign_es256(input.as_bytes());
+    let signature = key.sign(input.as_bytes()).unwrap();
     format!("{input}.{}", b64(&signature))
 }
 

@@ -236,11 +236,12 @@ fn bench_peers(c: &mut Criterion) {
     let raw = SigningKey::generate().expect("raw key");
     let (input, _) = proof.rsplit_once('.').expect("compact JWS");
     let message = input.as_bytes().to_vec();
-    let signature_bytes = raw.sign_es256(&message);
+    let signature_bytes = raw.sign(&message).expect("sign");
+    let (x, y) = raw.public_key().ec_coordinates().expect("EC key");
     let mut sec1 = [0u8; 65];
     sec1[0] = 0x04;
-    sec1[1..33].copy_from_slice(raw.public_key().x());
-    sec1[33..].copy_from_slice(raw.public_key().y());
+    sec1[1..33].copy_from_slice(x);
+    sec1[33..].copy_from_slice(y);
     let p256_key = VerifyingKey::from_sec1_bytes(&sec1).expect("sec1 point");
     let p256_signature = Signature::from_slice(&signature_bytes).expect("r ‖ s");
     assert!(p256_key.verify(&message, &p256_signature).is_ok());

@@ -1,0 +1,45 @@
+//! Ed25519 (RFC 8032) through `aws-lc-rs`. aws-lc checks `S < L` and compares `R` as bytes;
+//! the small-order `R` refusal that `ed25519-dalek`'s strict mode adds is made here with
+//! `curve25519-dalek`, so both backends give the same answer on every signature.
+
+use aws_lc_rs::signature::{Ed25519KeyPair, ParsedPublicKey, ED25519};
+
+use crate::error::JoseError;
+
+#[derive(Clone)]
+pub(crate) struct VerifyKey(ParsedPublicKey);
+
+impl VerifyKey {
+    pub(crate) fn new(public: &[u8; 32]) -> Option<Self> {
+        ParsedPublicKey::new(&ED25519, public).ok().map(Self)
+    }
+
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
+        let r: &[u8; 32] = signature
+            .get(..32)
+            .and_then(|r| r.try_into().ok())
+            .ok_or(JoseError::SignatureLength)?;
+        let r_point = curve25519_dalek::edwards::CompressedEdwardsY(*r).decompress();
+        if r_point.is_none_or(|point| point.is_small_order()) {
+            return Err(JoseError::InvalidSignature);
+        }
+        self.0
+            .verify_sig(message, signature)
+            .map_err(|_| JoseError::InvalidSignature)
+    }
+}
+
+pub(crate) struct SignKey(Ed25519KeyPair);
+
+impl SignKey {
+    pub(crate) fn new(key: &ed25519_dalek::SigningKey) -> Option<Self> {
+        let public = key.verifying_key().to_bytes();
+        Ed25519KeyPair::from_seed_and_public_key(key.as_bytes(), &public)
+            .ok()
+            .map(Self)
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).as_ref().to_vec()
+    }
+}

@@ -1,0 +1,94 @@
+//! The one seam between keybound and signature arithmetic, one file a primitive:
+//! `ecdsa.rs` (ES256/384/512), `ed25519.rs` (Ed25519/EdDSA), `rsa.rs` (RSASSA-PKCS1-v1_5 and
+//! RSASSA-PSS), under `rust_crypto/` for the default backend and `aws_lc/` for feature `aws-lc`.
+//!
+//! The default backend is pure Rust (RustCrypto's `p256`, `p384`, `p521`, `ed25519-dalek`,
+//! `rsa`): portable, no C toolchain, wasm-friendly. Feature `aws-lc` moves every signature
+//! and verification to `aws-lc-rs`: several times faster, and constant-time RSA signing
+//! (the `rsa` crate's RUSTSEC-2023-0071). Both accept exactly the same keys and signatures,
+//! which `tests/backend_differential.rs` and the vector suites (run under both) check.
+//!
+//! Callers have already applied the alg/key rule (`key_fixes_algorithm.rs`) and checked the
+//! signature length; the backends only do arithmetic. This is the only file that knows which
+//! backend is compiled in.
+
+use crate::error::JoseError;
+use crate::jose::algorithm::Algorithm;
+use crate::jose::key_type::EcCurve;
+use crate::jose::secret::Secret;
+
+#[cfg(feature = "aws-lc")]
+mod aws_lc;
+#[cfg(feature = "aws-lc")]
+use aws_lc as imp;
+#[cfg(not(feature = "aws-lc"))]
+mod rust_crypto;
+#[cfg(not(feature = "aws-lc"))]
+use rust_crypto as imp;
+
+/// The name of the compiled-in backend: `"rust-crypto"` or `"aws-lc-rs"`.
+pub const BACKEND: &str = imp::NAME;
+
+/// A public key prepared for repeated verification.
+#[derive(Clone)]
+pub(crate) struct VerifyKey(imp::VerifyKey);
+
+impl VerifyKey {
+    /// Validates and prepares the uncompressed point `0x04 ‖ x ‖ y` on `curve`; `None` if it
+    /// is not a valid public key (coordinates not below the field prime, off the curve, the
+    /// identity).
+    pub(crate) fn ec(curve: EcCurve, sec1: &[u8]) -> Option<Self> {
+        imp::VerifyKey::ec(curve, sec1).map(Self)
+    }
+
+    /// Validates and prepares an Ed25519 public key. Only canonical encodings of points of
+    /// large order are accepted (RFC 8032 §5.1.3; small-order keys let one signature verify
+    /// for many messages).
+    pub(crate) fn ed25519(public: &[u8; 32]) -> Option<Self> {
+        if !ed25519_point_is_strict(public) {
+            return None;
+        }
+        imp::VerifyKey::ed25519(public).map(Self)
+    }
+
+    /// Validates and prepares an RSA key (sizes were checked when the JWK was read).
+    pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Option<Self> {
+        imp::VerifyKey::rsa(n, e).map(Self)
+    }
+
+    /// Verifies `signature` over `message` with `alg`, which fits this key.
+    pub(crate) fn verify(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), JoseError> {
+        self.0.verify(alg, message, signature)
+    }
+}
+
+/// A private key prepared for signing.
+pub(crate) struct SignKey(imp::SignKey);
+
+impl SignKey {
+    /// Prepares a validated secret key; `None` if the backend refuses it.
+    pub(crate) fn new(secret: &Secret) -> Option<Self> {
+        imp::SignKey::new(secret).map(Self)
+    }
+
+    /// Signs `message` with `alg`, which fits the key: the JWS signature bytes.
+    pub(crate) fn sign(&self, secret: &Secret, alg: Algorithm, message: &[u8]) -> Option<Vec<u8>> {
+        self.0.sign(secret, alg, message)
+    }
+}
+
+/// Whether `bytes` is the canonical encoding of an Edwards point of large order: it
+/// decompresses, compresses back to the same bytes (so `y < p`, and `x = 0` has no negative
+/// form), and is not in the small-order subgroup.
+pub(crate) fn ed25519_point_is_strict(bytes: &[u8; 32]) -> bool {
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(*bytes);
+    match compressed.decompress() {
+        Some(point) => point.compress() == compressed && !point.is_small_order(),
+        None => false,
+    }
+}

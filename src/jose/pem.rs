@@ -1,0 +1,119 @@
+//! Keys in PEM, as people keep them: PKCS#8 and SEC1 private keys, PKCS#1 RSA keys, SPKI
+//! public keys (RFC 7468), decoded by RustCrypto's `pkcs8`, `pkcs1`, `sec1` and `spki` through
+//! each key crate's own decoder.
+
+use crate::error::KeyError;
+use crate::jose::jwk::PublicParts;
+use crate::jose::secret::Secret;
+
+/// Largest PEM text accepted (an RSA-8192 private key is about 6.5 KiB).
+const MAX_PEM_LEN: usize = 16 * 1024;
+
+/// The PEM label of the first block in `text`.
+fn label(text: &str) -> Result<&str, KeyError> {
+    if text.len() > MAX_PEM_LEN {
+        return Err(KeyError::Malformed(crate::error::JoseError::Json));
+    }
+    let start = text.find("-----BEGIN ").ok_or(KeyError::InvalidPem)? + 11;
+    let end = text[start..].find("-----").ok_or(KeyError::InvalidPem)?;
+    Ok(&text[start..start + end])
+}
+
+/// A private key from PEM: `PRIVATE KEY` (PKCS#8: EC P-256/P-384/P-521, Ed25519, RSA),
+/// `RSA PRIVATE KEY` (PKCS#1) or `EC PRIVATE KEY` (SEC1). Encrypted PKCS#8 is refused.
+pub(crate) fn private_key(text: &str) -> Result<Secret, KeyError> {
+    match label(text)? {
+        "PRIVATE KEY" => pkcs8_private(text),
+        "RSA PRIVATE KEY" => {
+            use rsa::pkcs1::DecodeRsaPrivateKey;
+            rsa::PrivateKey::from_pkcs1_pem(text)
+                .map(|key| Secret::Rsa(Box::new(key)))
+                .map_err(|_| KeyError::InvalidPem)
+        }
+        "EC PRIVATE KEY" => sec1_private(text),
+        _ => Err(KeyError::InvalidPem),
+    }
+}
+
+fn pkcs8_private(text: &str) -> Result<Secret, KeyError> {
+    use p256::pkcs8::DecodePrivateKey;
+    if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_pem(text) {
+        return Ok(Secret::P256(key));
+    }
+    if let Ok(key) = p384::ecdsa::SigningKey::from_pkcs8_pem(text) {
+        return Ok(Secret::P384(key));
+    }
+    if let Ok(key) = p521::ecdsa::SigningKey::from_pkcs8_pem(text) {
+        return Ok(Secret::P521(key));
+    }
+    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(text) {
+        return Ok(Secret::Ed25519(key));
+    }
+    if let Ok(key) = rsa::PrivateKey::from_pkcs8_pem(text) {
+        return Ok(Secret::Rsa(Box::new(key)));
+    }
+    Err(KeyError::InvalidPem)
+}
+
+fn sec1_private(text: &str) -> Result<Secret, KeyError> {
+    use p256::elliptic_curve::SecretKey;
+    if let Ok(key) = SecretKey::<p256::NistP256>::from_sec1_pem(text) {
+        return Ok(Secret::P256(key.into()));
+    }
+    if let Ok(key) = SecretKey::<p384::NistP384>::from_sec1_pem(text) {
+        return Ok(Secret::P384(key.into()));
+    }
+    if let Ok(key) = SecretKey::<p521::NistP521>::from_sec1_pem(text) {
+        return Ok(Secret::P521(key.into()));
+    }
+    Err(KeyError::InvalidPem)
+}
+
+/// A public key from PEM: `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1).
+pub(crate) fn public_key(text: &str) -> Result<PublicParts, KeyError> {
+    use rsa::traits::PublicKeyParts;
+    let rsa_parts = |key: rsa::PublicKey| PublicParts::Rsa {
+        n: key.n().to_be_bytes_trimmed_vartime().into_vec(),
+        e: key.e().to_be_bytes_trimmed_vartime().into_vec(),
+    };
+    match label(text)? {
+        "PUBLIC KEY" => {
+            use p256::pkcs8::DecodePublicKey;
+            if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(text) {
+                return Ok(ec_parts(
+                    crate::jose::key_type::EcCurve::P256,
+                    key.to_sec1_point(false).as_bytes(),
+                ));
+            }
+            if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_pem(text) {
+                return Ok(ec_parts(
+                    crate::jose::key_type::EcCurve::P384,
+                    key.to_sec1_point(false).as_bytes(),
+                ));
+            }
+            if let Ok(key) = p521::ecdsa::VerifyingKey::from_public_key_pem(text) {
+                return Ok(ec_parts(
+                    crate::jose::key_type::EcCurve::P521,
+                    key.to_sec1_point(false).as_bytes(),
+                ));
+            }
+            if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(text) {
+                return Ok(PublicParts::Ed25519 { x: key.to_bytes() });
+            }
+            rsa::PublicKey::from_public_key_pem(text)
+                .map(rsa_parts)
+                .map_err(|_| KeyError::InvalidPem)
+        }
+        "RSA PUBLIC KEY" => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            rsa::PublicKey::from_pkcs1_pem(text)
+                .map(rsa_parts)
+                .map_err(|_| KeyError::InvalidPem)
+        }
+        _ => Err(KeyError::InvalidPem),
+    }
+}
+
+fn ec_parts(curve: crate::jose::key_type::EcCurve, sec1: &[u8]) -> PublicParts {
+    crate::jose::secret::ec_parts(curve, sec1)
+}
