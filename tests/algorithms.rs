@@ -9,10 +9,9 @@ use std::sync::OnceLock;
 
 use common::{b64, now, parse_challenges, NOW, URL};
 use keybound::{
-    Algorithm, AlgorithmSet, Error, IssuerKeys, JoseError, KeyError, KeySet, KeyType,
-    ProofOptions, ProofRequest, ProofSigner, ProofVerifier, PublicKey, RequestGuard,
-    ResourceRequest, SigningKey, TokenError, TokenIssuer, TokenOptions, TokenRequest,
-    TokenVerifier, UnixTime,
+    Algorithm, AlgorithmSet, Error, IssuerKeys, JoseError, KeyError, KeySet, KeyType, ProofOptions,
+    ProofRequest, ProofSigner, ProofVerifier, PublicKey, RequestGuard, ResourceRequest, SigningKey,
+    TokenError, TokenIssuer, TokenOptions, TokenRequest, TokenVerifier, UnixTime,
 };
 use rsa::traits::PublicKeyParts;
 use signature::Signer;
@@ -45,9 +44,7 @@ impl Independent {
         let seed = [alg as u8 + 1; 32];
         match alg {
             Algorithm::Es256 => Self::P256(p256::ecdsa::SigningKey::from_slice(&seed).unwrap()),
-            Algorithm::Es384 => {
-                Self::P384(p384::ecdsa::SigningKey::from_slice(&[7; 48]).unwrap())
-            }
+            Algorithm::Es384 => Self::P384(p384::ecdsa::SigningKey::from_slice(&[7; 48]).unwrap()),
             Algorithm::Es512 => {
                 let mut d = [7u8; 66];
                 d[0] = 1;
@@ -184,15 +181,24 @@ fn keybound_proofs_of_every_algorithm_verify_independently() {
                 match alg {
                     Algorithm::Es256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
                         .unwrap()
-                        .verify(message, &p256::ecdsa::Signature::from_slice(&signature).unwrap())
+                        .verify(
+                            message,
+                            &p256::ecdsa::Signature::from_slice(&signature).unwrap(),
+                        )
                         .is_ok(),
                     Algorithm::Es384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
                         .unwrap()
-                        .verify(message, &p384::ecdsa::Signature::from_slice(&signature).unwrap())
+                        .verify(
+                            message,
+                            &p384::ecdsa::Signature::from_slice(&signature).unwrap(),
+                        )
                         .is_ok(),
                     _ => p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
                         .unwrap()
-                        .verify(message, &p521::ecdsa::Signature::from_slice(&signature).unwrap())
+                        .verify(
+                            message,
+                            &p521::ecdsa::Signature::from_slice(&signature).unwrap(),
+                        )
                         .is_ok(),
                 }
             }
@@ -266,7 +272,12 @@ fn the_key_fixes_the_algorithm() {
     // An oct key in the header is refused as a key (it is a private member `k`).
     let header = r#"{"typ":"dpop+jwt","alg":"HS256","jwk":{"kty":"oct","k":"c2VjcmV0"}}"#;
     let claims = format!(r#"{{"jti":"oct","htm":"GET","htu":"{URL}","iat":{NOW}}}"#);
-    let proof = format!("{}.{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()), b64(b"x"));
+    let proof = format!(
+        "{}.{}.{}",
+        b64(header.as_bytes()),
+        b64(claims.as_bytes()),
+        b64(b"x")
+    );
     assert!(verify(&verifier, &proof).is_err());
 }
 
@@ -279,7 +290,10 @@ fn a_jwk_alg_pins_the_header_alg() {
         format!(r#"{},"alg":"{own}"}}"#, &jwk[..jwk.len() - 1])
     };
     let claims = |jti: &str| format!(r#"{{"jti":"{jti}","htm":"GET","htu":"{URL}","iat":{NOW}}}"#);
-    let header = format!(r#"{{"typ":"dpop+jwt","alg":"PS256","jwk":{}}}"#, pinned("RS256"));
+    let header = format!(
+        r#"{{"typ":"dpop+jwt","alg":"PS256","jwk":{}}}"#,
+        pinned("RS256")
+    );
     let proof = signer.jws(Algorithm::Ps256, &header, &claims("pin-1"));
     assert_eq!(
         verify(&verifier, &proof),
@@ -287,7 +301,10 @@ fn a_jwk_alg_pins_the_header_alg() {
             JoseError::AlgorithmKeyMismatch
         )))
     );
-    let header = format!(r#"{{"typ":"dpop+jwt","alg":"PS256","jwk":{}}}"#, pinned("PS256"));
+    let header = format!(
+        r#"{{"typ":"dpop+jwt","alg":"PS256","jwk":{}}}"#,
+        pinned("PS256")
+    );
     let proof = signer.jws(Algorithm::Ps256, &header, &claims("pin-2"));
     assert_eq!(verify(&verifier, &proof), Ok(Algorithm::Ps256));
 }
@@ -306,7 +323,10 @@ fn proof_algorithms_can_be_narrowed_and_challenges_list_them() {
     for alg in [Algorithm::Rs256, Algorithm::Ed25519, Algorithm::Es384] {
         let signer = Independent::for_alg(alg);
         assert_eq!(
-            verify(&verifier, &signer.proof(alg.as_str(), alg, &format!("n-{alg}"))),
+            verify(
+                &verifier,
+                &signer.proof(alg.as_str(), alg, &format!("n-{alg}"))
+            ),
             Err(Error::InvalidProof(keybound::ProofError::Jose(
                 JoseError::UnsupportedAlgorithm
             ))),
@@ -330,7 +350,13 @@ fn proof_algorithms_can_be_narrowed_and_challenges_list_them() {
 #[test]
 fn proof_rsa_keys_are_2048_to_4096_bits() {
     let verifier = ProofVerifier::new();
-    for (bits, accepted) in [(1024, false), (2047, false), (4096, true), (4104, false), (8192, false)] {
+    for (bits, accepted) in [
+        (1024, false),
+        (2047, false),
+        (4096, true),
+        (4104, false),
+        (8192, false),
+    ] {
         // A syntactically valid odd modulus of exactly `bits` bits; the size check comes
         // before any signature arithmetic, so no real key is needed.
         let mut n = vec![0xc3u8; bits / 8];
@@ -380,9 +406,15 @@ fn crowded_jwks(signing: &PublicKey, kid: &str) -> String {
         .algorithm()
         .map(|a| format!(r#","alg":"{a}""#))
         .unwrap_or_default();
-    let signing = format!(r#"{},"kid":"{kid}"{alg},"use":"sig"}}"#, &jwk[..jwk.len() - 1]);
+    let signing = format!(
+        r#"{},"kid":"{kid}"{alg},"use":"sig"}}"#,
+        &jwk[..jwk.len() - 1]
+    );
     let enc = SigningKey::generate().unwrap().public_key().to_jwk();
-    let enc = format!(r#"{},"kid":"enc-1","use":"enc","alg":"ECDH-ES"}}"#, &enc[..enc.len() - 1]);
+    let enc = format!(
+        r#"{},"kid":"enc-1","use":"enc","alg":"ECDH-ES"}}"#,
+        &enc[..enc.len() - 1]
+    );
     format!(
         r#"{{"keys":[{enc},{{"kty":"OKP","crv":"X25519","kid":"x1","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}},{{"kty":"ML-DSA","kid":"pq","pub":"AAAA"}},{{"kty":"RSA","kid":"old","n":"{}","e":"AQAB"}},{signing}]}}"#,
         b64(&[0xcbu8; 128])
@@ -414,7 +446,10 @@ fn tokens_of_every_algorithm_verify_against_a_crowded_jwks() {
             "{alg}"
         );
         let token = issuer
-            .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), now())
+            .issue(
+                &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+                now(),
+            )
             .unwrap();
         let header: serde_json::Value = serde_json::from_slice(&base64_decode(
             token.access_token.split('.').next().unwrap(),
@@ -445,7 +480,10 @@ fn token_algorithms_follow_the_policy_and_the_key() {
     let client = SigningKey::generate().unwrap();
     let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key));
     let token = issuer
-        .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), now())
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now(),
+        )
         .unwrap()
         .access_token;
     let keys = issuer.keys().key_set();
@@ -480,7 +518,10 @@ fn issuer_rsa_keys_above_the_limit_are_refused() {
     let client = SigningKey::generate().unwrap();
     let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key));
     let token = issuer
-        .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), now())
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now(),
+        )
         .unwrap()
         .access_token;
     let at = UnixTime::from_secs(NOW);
@@ -492,7 +533,10 @@ fn issuer_rsa_keys_above_the_limit_are_refused() {
         Error::InvalidToken(TokenError::KeyTooLarge { bits: 3072 })
     );
     assert_eq!(TokenOptions::new().max_rsa_bits, 4096);
-    assert_eq!(TokenOptions::new().with_max_rsa_bits(100_000).max_rsa_bits, 8192);
+    assert_eq!(
+        TokenOptions::new().with_max_rsa_bits(100_000).max_rsa_bits,
+        8192
+    );
     assert!(TokenVerifier::new(ISS, AUD, issuer.keys().key_set())
         .verify(&token, at)
         .is_ok());
@@ -530,7 +574,10 @@ fn keys_import_from_pem() {
     let pem = p256.to_pkcs8_pem(LineEnding::LF).unwrap();
     let key = SigningKey::from_pem(&pem).unwrap();
     assert_eq!(key.algorithm(), Algorithm::Es256);
-    let public_pem = p256.verifying_key().to_public_key_pem(LineEnding::LF).unwrap();
+    let public_pem = p256
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap();
     let public = PublicKey::from_pem(&public_pem).unwrap();
     assert_eq!(&public, key.public_key());
 
@@ -554,16 +601,27 @@ fn keys_import_from_pem() {
         let again = SigningKey::from_pem_with_algorithm(&pkcs1, Algorithm::Rs256).unwrap();
         assert_eq!(again.thumbprint(), key.thumbprint());
         let public = rsa.to_public_key().to_pkcs1_pem(LineEnding::LF).unwrap();
-        assert_eq!(PublicKey::from_pem(&public).unwrap().thumbprint(), key.thumbprint());
+        assert_eq!(
+            PublicKey::from_pem(&public).unwrap().thumbprint(),
+            key.thumbprint()
+        );
     }
     assert_eq!(
-        SigningKey::from_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")
-            .unwrap_err(),
+        SigningKey::from_pem(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        )
+        .unwrap_err(),
         KeyError::InvalidPem
     );
-    assert_eq!(SigningKey::from_pem("not pem").unwrap_err(), KeyError::InvalidPem);
+    assert_eq!(
+        SigningKey::from_pem("not pem").unwrap_err(),
+        KeyError::InvalidPem
+    );
     // A public PEM is not a private key, and a 1024-bit RSA key is refused after decoding.
-    assert_eq!(SigningKey::from_pem(&public_pem).unwrap_err(), KeyError::InvalidPem);
+    assert_eq!(
+        SigningKey::from_pem(&public_pem).unwrap_err(),
+        KeyError::InvalidPem
+    );
 }
 
 #[test]
@@ -579,7 +637,11 @@ fn ed25519_keys_must_be_canonical_and_of_large_order() {
     non_canonical[31] = 0x7f;
     for x in [identity, non_canonical, [0u8; 32]] {
         let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(&x));
-        assert_eq!(PublicKey::from_jwk(&jwk).unwrap_err(), KeyError::InvalidPoint, "{x:?}");
+        assert_eq!(
+            PublicKey::from_jwk(&jwk).unwrap_err(),
+            KeyError::InvalidPoint,
+            "{x:?}"
+        );
     }
     let good = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
     let jwk = format!(

@@ -174,7 +174,10 @@ fn no_credentials_get_a_bare_challenge() {
     let w = world();
     let r = assert_rejected(w.send("GET", API, &[], &[]), 401, None);
     assert_eq!(r.error(), &Error::NoCredentials);
-    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
+    assert_eq!(
+        r.www_authenticate(),
+        r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
+    );
     // An unsupported scheme counts as no credentials (RFC 6750 §3).
     let _ = assert_rejected(w.send("GET", API, &["Basic dXNlcjpwdw=="], &[]), 401, None);
 }
@@ -424,7 +427,10 @@ fn bearer_downgrade_and_unbound_tokens_are_refused() {
     let none = both
         .check(&ResourceRequest::new("GET", API, &[], &[]), now())
         .unwrap_err();
-    assert_eq!(none.www_authenticate(), r#"Bearer, DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
+    assert_eq!(
+        none.www_authenticate(),
+        r#"Bearer, DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
+    );
 }
 
 #[test]
@@ -622,7 +628,10 @@ fn insufficient_scope_answers_403_with_scope() {
     let r = realm
         .check(&ResourceRequest::new("GET", API, &[], &[]), now())
         .unwrap_err();
-    assert_eq!(r.www_authenticate(), r#"DPoP realm="orders", algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
+    assert_eq!(
+        r.www_authenticate(),
+        r#"DPoP realm="orders", algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
+    );
     assert!(
         RequestGuard::new(TokenVerifier::new(ISS, AUD, KeySet::default()))
             .with_realm("a\"b")
@@ -737,7 +746,10 @@ fn unavailable_store_fails_closed_with_503() {
         .unwrap_err();
     assert_eq!(r.status(), 503);
     assert_eq!(r.error(), &Error::Store(keybound::StoreError::Unavailable));
-    assert_eq!(r.www_authenticate(), r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#);
+    assert_eq!(
+        r.www_authenticate(),
+        r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
+    );
 }
 
 #[test]

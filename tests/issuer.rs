@@ -418,7 +418,11 @@ fn wycheproof_key_sets_through_key_set_loader() {
                 assert!(!valid, "tcId {}", test["tcId"]);
             } else {
                 let expected = test["result"] == "valid";
-                assert_eq!(valid, expected, "tcId {} ({})", test["tcId"], test["comment"]);
+                assert_eq!(
+                    valid, expected,
+                    "tcId {} ({})",
+                    test["tcId"], test["comment"]
+                );
             }
         }
     }

@@ -462,11 +462,19 @@ fn public_keys_are_equal_only_when_both_coordinates_are() {
     let negated = format!(
         r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
         b64(public.ec_coordinates().unwrap().0),
-        b64(&negate_y(public.ec_coordinates().unwrap().1.try_into().unwrap()))
+        b64(&negate_y(
+            public.ec_coordinates().unwrap().1.try_into().unwrap()
+        ))
     );
     let negated = keybound::PublicKey::from_jwk(&negated).unwrap();
-    assert_eq!(negated.ec_coordinates().unwrap().0, public.ec_coordinates().unwrap().0);
-    assert_ne!(negated.ec_coordinates().unwrap().1, public.ec_coordinates().unwrap().1);
+    assert_eq!(
+        negated.ec_coordinates().unwrap().0,
+        public.ec_coordinates().unwrap().0
+    );
+    assert_ne!(
+        negated.ec_coordinates().unwrap().1,
+        public.ec_coordinates().unwrap().1
+    );
     assert_ne!(&negated, public);
     assert_ne!(negated.thumbprint(), public.thumbprint());
 

@@ -1,10 +1,14 @@
 //! `keybound`: DPoP keys, proofs and bound access tokens from the command line.
 //!
+//! Keys are JWK or PEM files; every key signs with one JWS algorithm (ES256, ES384, ES512,
+//! Ed25519, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512), the one its JWK names.
+//!
 //! Exit status: 0 success or "valid"; 1 "rejected" (verify commands); 2 usage, I/O or key-file
 //! error (message on stderr). Verify commands print exactly one JSON object on stdout.
 
 #![forbid(unsafe_code)]
 
+mod algorithm_arg;
 mod cli_error;
 mod inspect;
 mod keys;
@@ -21,11 +25,15 @@ use crate::output::Outcome;
 
 /// DPoP (RFC 9449) keys, proofs and bound access tokens, for testing DPoP-protected APIs and
 /// for scripting.
+///
+/// Keys are JWK or PEM files. Algorithms: ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512
+/// PS256 PS384 PS512; a key signs with the "alg" its JWK names.
 #[derive(Parser)]
 #[command(name = "keybound", version, propagate_version = true)]
 #[command(
     after_help = "Exit status: 0 success or valid; 1 rejected (verify commands); \
 2 usage, I/O or key-file error.\n\nExample:\n  keybound keygen --out client.jwk\n  \
+keybound keygen --alg PS256 --out issuer.jwk\n  \
 keybound proof --key client.jwk --method GET --url https://api.example.com/orders"
 )]
 struct Cli {

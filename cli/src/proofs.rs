@@ -3,24 +3,32 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use keybound::{Endpoint, ProofOptions, ProofRequest, ProofSigner, ProofVerifier};
+use keybound::{Algorithm, Endpoint, ProofOptions, ProofRequest, ProofSigner, ProofVerifier};
 use serde_json::json;
 
+use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::keys::load_signing_key;
 use crate::output::{now, print_json, Outcome};
 
-/// Sign one DPoP proof (compact JWS, one line). `htu` is the URL without query and fragment.
+/// Sign one DPoP proof (compact JWS, one line) with the key's algorithm. `htu` is the URL
+/// without query and fragment.
 #[derive(Args)]
 #[command(
     after_help = "Example:\n  keybound proof --key client.jwk --method GET \
 --url https://api.example.com/orders --access-token \"$TOKEN\"\n\n\
-  curl -H \"Authorization: DPoP $TOKEN\" -H \"DPoP: $(keybound proof …)\" https://api.example.com/orders"
+  curl -H \"Authorization: DPoP $TOKEN\" -H \"DPoP: $(keybound proof …)\" https://api.example.com/orders\n\n\
+The proof's alg is the key file's \"alg\"; for a key without one, EC keys sign with their \
+curve's ES256/ES384/ES512 and Ed25519 keys with Ed25519, and RSA keys need --alg."
 )]
 pub struct ProofArgs {
-    /// The client's private JWK file.
+    /// The client's private key: JWK, or PEM (PKCS#8, PKCS#1, SEC1).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// Sign with ALG: needed for an RSA key without "alg"; must equal the key's "alg" if it
+    /// has one.
+    #[arg(long, value_name = "ALG", value_parser = algorithm_parser())]
+    alg: Option<Algorithm>,
     /// The HTTP method of the request (`htm`), e.g. GET.
     #[arg(long, value_name = "M")]
     method: String,
@@ -40,14 +48,15 @@ pub struct ProofArgs {
 
 /// Check one DPoP proof (RFC 9449 §4.3). Replay is out of scope for a one-shot process.
 ///
-/// Prints one JSON object: `{"valid":true,"jkt","jti","iat","htm","htu"}` (exit 0) or
+/// Prints one JSON object: `{"valid":true,"alg","jkt","jti","iat","htm","htu"}` (exit 0) or
 /// `{"valid":false,"error","reason","description"}` (exit 1).
 #[derive(Args)]
 #[command(
     after_help = "Example:\n  keybound verify-proof --proof \"$PROOF\" --method POST \
---url https://as.example.com/token --now 1700000000\n\n\
+--url https://as.example.com/token --now 1700000000 --alg ES256 --alg PS256\n\n\
 `error` is invalid_dpop_proof or use_dpop_nonce; `reason` is a stable code naming the failed \
-check (see the README's table of reasons)."
+check (see the README's table of reasons). A proof whose alg is not accepted is refused with \
+reason unsupported_alg; one whose alg does not fit its jwk with alg_key_mismatch."
 )]
 pub struct VerifyProofArgs {
     /// The proof (the DPoP header value).
@@ -74,10 +83,14 @@ pub struct VerifyProofArgs {
     /// Clock skew tolerated, in seconds.
     #[arg(long, value_name = "S", default_value_t = 5)]
     leeway: u64,
+    /// Accept only proofs signed with ALG; repeat for several (default: all eleven, ES256
+    /// ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512).
+    #[arg(long = "alg", value_name = "ALG", value_parser = algorithm_parser())]
+    algs: Vec<Algorithm>,
 }
 
 pub fn proof(args: &ProofArgs) -> Result<Outcome, CliError> {
-    let signer = ProofSigner::new(load_signing_key(&args.key)?);
+    let signer = ProofSigner::new(load_signing_key(&args.key, args.alg)?);
     let mut builder = signer.proof(&args.method, &args.url);
     if let Some(token) = &args.access_token {
         builder = builder.with_access_token(token);
@@ -92,15 +105,20 @@ pub fn proof(args: &ProofArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Success)
 }
 
-/// Builds the proof verifier the verify commands share.
+/// Builds the proof verifier the verify commands share. An empty `algs` accepts every
+/// supported algorithm (the library's default); otherwise exactly those.
 pub fn proof_verifier(
     max_age: u64,
     leeway: u64,
     nonce: Option<&str>,
+    algs: &[Algorithm],
 ) -> Result<ProofVerifier, CliError> {
-    let options = ProofOptions::new()
+    let mut options = ProofOptions::new()
         .with_max_age_secs(max_age)
         .with_leeway_secs(leeway);
+    if !algs.is_empty() {
+        options = options.with_algorithms(algs.iter().copied());
+    }
     let verifier = ProofVerifier::new().with_options(options);
     match nonce {
         None => Ok(verifier),
@@ -111,7 +129,7 @@ pub fn proof_verifier(
 }
 
 pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
-    let verifier = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref())?;
+    let verifier = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref(), &args.algs)?;
     let headers = [args.proof.as_str()];
     let mut request = ProofRequest::new(&args.method, &args.url, &headers);
     if let Some(token) = &args.access_token {
@@ -121,6 +139,7 @@ pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
         Ok(proof) => {
             print_json(&json!({
                 "valid": true,
+                "alg": proof.algorithm().as_str(),
                 "jkt": proof.thumbprint().to_string(),
                 "jti": proof.jti(),
                 "iat": proof.issued_at().as_secs(),

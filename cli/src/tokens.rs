@@ -4,27 +4,36 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keybound::{
-    IssuerKeys, KeySet, RequestGuard, ResourceRequest, Thumbprint, TokenIssuer, TokenOptions,
-    TokenRequest, TokenVerifier, DEFAULT_TOKEN_LIFETIME_SECS,
+    Algorithm, IssuerKeys, KeySet, RequestGuard, ResourceRequest, Thumbprint, TokenIssuer,
+    TokenOptions, TokenRequest, TokenVerifier, DEFAULT_TOKEN_LIFETIME_SECS,
 };
 use serde_json::{json, Value};
 
+use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::keys::load_signing_key;
 use crate::output::{now, print_json, Outcome};
 use crate::proofs::proof_verifier;
 
-/// Issue an RFC 9068 `at+jwt` access token bound to JKT (`cnf.jkt`), signed with ES256; the
-/// header's `kid` is the issuer key's thumbprint.
+/// Issue an RFC 9068 `at+jwt` access token bound to JKT (`cnf.jkt`), signed with the key's alg.
+///
+/// The header's `kid` is the issuer key's thumbprint.
 #[derive(Args)]
 #[command(
     after_help = "Example:\n  keybound issue --key issuer.jwk --iss https://as.example.com \
---aud https://api.example.com --sub alice --jkt \"$(keybound thumbprint --key client.jwk)\" --scope orders:read"
+--aud https://api.example.com --sub alice --jkt \"$(keybound thumbprint --key client.jwk)\" --scope orders:read\n\n\
+The token's alg is the key file's \"alg\"; for a key without one, EC keys sign with their \
+curve's ES256/ES384/ES512 and Ed25519 keys with Ed25519, and RSA keys need --alg. Publish the \
+key with `keybound jwks --key issuer.jwk` so verifiers know its alg."
 )]
 pub struct IssueArgs {
-    /// The issuer's private JWK file.
+    /// The issuer's private key: JWK, or PEM (PKCS#8, PKCS#1, SEC1).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// Sign with ALG: needed for an RSA key without "alg"; must equal the key's "alg" if it
+    /// has one.
+    #[arg(long, value_name = "ALG", value_parser = algorithm_parser())]
+    alg: Option<Algorithm>,
     /// `iss`: the issuer identifier.
     #[arg(long, value_name = "ISS")]
     iss: String,
@@ -53,16 +62,20 @@ pub struct IssueArgs {
 
 /// Run the resource-server guard on one request: token, proof, binding (RFC 9449 §7).
 ///
-/// Prints one JSON object: `{"valid":true,"sub","jkt","client_id","scope","claims"}` (exit 0)
+/// Keys in the JWKS that cannot verify signatures (encryption keys, X25519, unknown `kty`, …)
+/// are skipped with a warning line each on stderr. Prints one JSON object: `{"valid":true,"sub","jkt","client_id","scope","claims"}` (exit 0)
 /// or `{"valid":false,"status","error","reason","www_authenticate","dpop_nonce"}` (exit 1).
 #[derive(Args)]
 #[command(
     after_help = "Example:\n  keybound verify-request --jwks jwks.json --iss https://as.example.com \
 --aud https://api.example.com --method GET --url https://api.example.com/orders \
---authorization \"DPoP $TOKEN\" --dpop \"$PROOF\""
+--authorization \"DPoP $TOKEN\" --dpop \"$PROOF\"\n\n\
+Tokens and proofs may use any of ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 \
+PS512 that fits their key; a JWKS key with \"alg\" verifies only that alg. The DPoP challenge in \
+www_authenticate lists the accepted proof algs in algs=\"…\"."
 )]
 pub struct VerifyRequestArgs {
-    /// The issuer's JWKS file.
+    /// The issuer's JWKS file; keys that cannot verify signatures are skipped.
     #[arg(long, value_name = "FILE")]
     jwks: PathBuf,
     /// The expected `iss`.
@@ -98,7 +111,7 @@ pub struct VerifyRequestArgs {
 }
 
 pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
-    let key = load_signing_key(&args.key)?;
+    let key = load_signing_key(&args.key, args.alg)?;
     let jkt = Thumbprint::from_base64url(&args.jkt)
         .map_err(|_| CliError::flag("--jkt", "not a base64url SHA-256 thumbprint"))?;
     let mut request =
@@ -120,9 +133,23 @@ pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
     let text = std::fs::read_to_string(&args.jwks).map_err(|e| CliError::file(&args.jwks, e))?;
     let keys = KeySet::from_jwks(text.trim())
         .map_err(|e| CliError::file(&args.jwks, format!("not a usable JWKS: {e}")))?;
+    for skipped in keys.skipped() {
+        // The reason is a fixed description; the kid is printed escaped (`{:?}`), never raw,
+        // and no key member is ever printed.
+        match &skipped.kid {
+            Some(kid) => eprintln!(
+                "keybound: jwks: skipped key {} (kid {kid:?}): {}",
+                skipped.index, skipped.reason
+            ),
+            None => eprintln!(
+                "keybound: jwks: skipped key {}: {}",
+                skipped.index, skipped.reason
+            ),
+        }
+    }
     let tokens = TokenVerifier::new(&args.iss, &args.aud, keys)
         .with_options(TokenOptions::new().with_leeway_secs(args.leeway));
-    let proofs = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref())?;
+    let proofs = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref(), &[])?;
     let guard = RequestGuard::new(tokens).with_proof_verifier(proofs);
     let authorization: Vec<&str> = args.authorization.iter().map(String::as_str).collect();
     let dpop: Vec<&str> = args.dpop.iter().map(String::as_str).collect();

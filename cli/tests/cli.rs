@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use keybound::{KeySet, PublicKey, SigningKey};
-use serde_json::Value;
+use keybound::{Algorithm, KeySet, PublicKey, SigningKey};
+use serde_json::{json as json_value, Value};
 
 const NOW: &str = "1700000000";
 const ISS: &str = "https://as.example.com";
@@ -55,6 +55,67 @@ fn keygen(dir: &Path, name: &str) -> String {
     ok(&["keygen", "--out", path.to_str().unwrap()]);
     path.to_str().unwrap().to_owned()
 }
+
+/// `keygen --alg ALG --out DIR/NAME` (RSA at the default 2048 bits).
+fn keygen_alg(dir: &Path, name: &str, alg: &str) -> String {
+    let path = dir.join(name);
+    ok(&["keygen", "--alg", alg, "--out", path.to_str().unwrap()]);
+    path.to_str().unwrap().to_owned()
+}
+
+/// Writes `text` to DIR/NAME and returns the path.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// The key file at `path` as JSON.
+fn read_jwk(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A copy of the private JWK at `path` without its `alg`, written to DIR/NAME.
+fn without_alg(dir: &Path, name: &str, path: &str) -> String {
+    let mut jwk = read_jwk(path);
+    jwk.as_object_mut().unwrap().remove("alg");
+    write(dir, name, &jwk.to_string())
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Signs a proof for `GET URL` at NOW with the key at `key` (and `extra` flags).
+fn sign_proof(key: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "proof", "--key", key, "--method", "GET", "--url", URL, "--now", NOW,
+    ];
+    args.extend(extra);
+    ok(&args)
+}
+
+/// `verify-proof` of a proof for `GET URL` at NOW, with `extra` flags.
+fn verify_proof(proof: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "verify-proof",
+        "--proof",
+        proof,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+        "--now",
+        NOW,
+    ];
+    args.extend(extra);
+    keybound(&args)
+}
+
+const ALL_ALGS: [&str; 11] = [
+    "ES256", "ES384", "ES512", "Ed25519", "EdDSA", "RS256", "RS384", "RS512", "PS256", "PS384",
+    "PS512",
+];
 
 #[test]
 fn keygen_prints_a_private_jwk() {
@@ -594,4 +655,490 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(help.contains("Example:"), "{sub}");
     }
     assert!(ok(&["--help"]).contains("Exit status"));
+}
+
+#[test]
+fn keygen_every_algorithm() {
+    for alg in ALL_ALGS {
+        // RSA at 2048 bits only (the default, and once explicitly), to keep the test fast.
+        let mut args = vec!["keygen", "--alg", alg];
+        if alg == "PS512" {
+            args.extend(["--bits", "2048"]);
+        }
+        let text = ok(&args);
+        let jwk: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(jwk["alg"], alg);
+        assert_eq!(jwk["use"], "sig");
+        assert!(jwk["d"].is_string(), "{alg}");
+        let (kty, crv) = match alg {
+            "ES256" => ("EC", Some("P-256")),
+            "ES384" => ("EC", Some("P-384")),
+            "ES512" => ("EC", Some("P-521")),
+            "Ed25519" | "EdDSA" => ("OKP", Some("Ed25519")),
+            _ => ("RSA", None),
+        };
+        assert_eq!(jwk["kty"], kty, "{alg}");
+        match crv {
+            Some(crv) => assert_eq!(jwk["crv"], crv, "{alg}"),
+            None => {
+                // 2048 bits: 256 bytes, 342 base64url characters.
+                assert_eq!(jwk["n"].as_str().unwrap().len(), 342, "{alg}");
+                for member in ["p", "q", "dp", "dq", "qi"] {
+                    assert!(jwk[member].is_string(), "{alg} {member}");
+                }
+            }
+        }
+        let key = SigningKey::from_jwk(&text).unwrap();
+        assert_eq!(key.algorithm().as_str(), alg);
+    }
+    // The default is ES256.
+    let jwk: Value = serde_json::from_str(&ok(&["keygen"])).unwrap();
+    assert_eq!(jwk["alg"], "ES256");
+    assert_eq!(jwk["use"], "sig");
+
+    // Refused with exit 2: bad sizes, --bits where the size is fixed, unknown or
+    // mis-spelled algorithm names.
+    for args in [
+        &["keygen", "--alg", "RS256", "--bits", "1024"][..],
+        &["keygen", "--alg", "PS256", "--bits", "2047"],
+        &["keygen", "--alg", "ES256", "--bits", "2048"],
+        &["keygen", "--bits", "2048"],
+        &["keygen", "--alg", "Ed25519", "--bits", "3072"],
+        &["keygen", "--alg", "none"],
+        &["keygen", "--alg", "HS256"],
+        &["keygen", "--alg", "es256"],
+        &["keygen", "--alg", "ED25519"],
+    ] {
+        let out = keybound(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = keybound(&["keygen", "--alg", "ES384", "--bits", "2048"]);
+    assert!(stderr(&out).contains("--bits"), "{}", stderr(&out));
+}
+
+#[test]
+fn keygen_rsa_file_is_0600() {
+    let dir = temp_dir("keygen-rsa");
+    let path = keygen_alg(&dir, "issuer.jwk", "RS256");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_eq!(read_jwk(&path)["alg"], "RS256");
+    let again = keybound(&["keygen", "--alg", "PS256", "--out", &path]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(read_jwk(&path)["alg"], "RS256");
+}
+
+#[test]
+fn proof_round_trip_for_each_key_type() {
+    let dir = temp_dir("proof-algs");
+    for alg in ["ES384", "Ed25519", "EdDSA", "PS256", "RS256", "ES512"] {
+        let key = keygen_alg(&dir, &format!("{alg}.jwk"), alg);
+        let proof = sign_proof(&key, &["--access-token", "tok"]);
+        let header = json(&keybound(&["inspect", &proof]))["header"].clone();
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["typ"], "dpop+jwt");
+        assert!(header["jwk"].get("d").is_none());
+        // The proof's jwk carries the public members only (no "alg", no "use").
+        assert!(header["jwk"].get("alg").is_none(), "{alg}");
+
+        let out = verify_proof(&proof, &["--access-token", "tok"]);
+        assert_eq!(out.status.code(), Some(0), "{alg}: {}", stdout(&out));
+        let result = json(&out);
+        assert_eq!(result["valid"], true);
+        assert_eq!(result["alg"], alg);
+        assert_eq!(result["jkt"], ok(&["thumbprint", "--key", &key]));
+        // Narrowed to exactly this algorithm: still accepted.
+        let out = verify_proof(&proof, &["--access-token", "tok", "--alg", alg]);
+        assert_eq!(out.status.code(), Some(0), "{alg}");
+        assert_eq!(json(&out)["alg"], alg);
+    }
+}
+
+#[test]
+fn verify_proof_alg_narrows_what_is_accepted() {
+    let dir = temp_dir("proof-narrow");
+    let key = keygen_alg(&dir, "client.jwk", "PS256");
+    let proof = sign_proof(&key, &[]);
+
+    let out = verify_proof(&proof, &["--alg", "ES256"]);
+    assert_eq!(out.status.code(), Some(1));
+    let result = json(&out);
+    assert_eq!(result["valid"], false);
+    assert_eq!(result["error"], "invalid_dpop_proof");
+    assert_eq!(result["reason"], "unsupported_alg");
+    assert!(result.get("alg").is_none());
+
+    // Several --alg flags: any of them.
+    let out = verify_proof(&proof, &["--alg", "ES256", "--alg", "PS256"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["alg"], "PS256");
+    // RS256 is another algorithm for the same RSA key: not accepted when only RS256 is.
+    let out = verify_proof(&proof, &["--alg", "RS256"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["reason"], "unsupported_alg");
+    // Names the library does not implement are usage errors.
+    for bad in ["HS256", "none", "ps256"] {
+        assert_eq!(
+            verify_proof(&proof, &["--alg", bad]).status.code(),
+            Some(2),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn keys_without_alg() {
+    let dir = temp_dir("noalg");
+    // EC: the curve's algorithm; OKP: Ed25519.
+    for (alg, expected) in [("ES384", "ES384"), ("EdDSA", "Ed25519")] {
+        let with = keygen_alg(&dir, &format!("{alg}.jwk"), alg);
+        let bare = without_alg(&dir, &format!("{alg}-bare.jwk"), &with);
+        let proof = sign_proof(&bare, &[]);
+        assert_eq!(json(&verify_proof(&proof, &[]))["alg"], expected, "{alg}");
+    }
+
+    // RSA without alg: refused unless --alg names one.
+    let rsa = keygen_alg(&dir, "rsa.jwk", "RS256");
+    let bare = without_alg(&dir, "rsa-bare.jwk", &rsa);
+    let refused = keybound(&["proof", "--key", &bare, "--method", "GET", "--url", URL]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let message = stderr(&refused);
+    assert!(message.contains("--alg"), "{message}");
+    assert!(message.contains("RSA"), "{message}");
+    assert!(!message.contains(&read_jwk(&rsa)["d"].as_str().unwrap()[..16]));
+
+    let proof = sign_proof(&bare, &["--alg", "PS384"]);
+    assert_eq!(json(&verify_proof(&proof, &[]))["alg"], "PS384");
+    // --alg must fit the key ...
+    let out = keybound(&[
+        "proof", "--key", &bare, "--method", "GET", "--url", URL, "--alg", "ES256",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    // ... and agree with the key's own alg.
+    let out = keybound(&[
+        "proof", "--key", &rsa, "--method", "GET", "--url", URL, "--alg", "PS256",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("RS256"), "{}", stderr(&out));
+    let proof = sign_proof(&rsa, &["--alg", "RS256"]);
+    assert_eq!(json(&verify_proof(&proof, &[]))["alg"], "RS256");
+
+    // The same rules for issue.
+    let jkt = ok(&["thumbprint", "--key", &bare]);
+    let base = [
+        "issue", "--key", &bare, "--iss", ISS, "--aud", AUD, "--sub", "alice", "--jkt", &jkt,
+    ];
+    let out = keybound(&base);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--alg"));
+    let mut args = base.to_vec();
+    args.extend(["--alg", "PS512"]);
+    let token = ok(&args);
+    assert_eq!(
+        json(&keybound(&["inspect", &token]))["header"]["alg"],
+        "PS512"
+    );
+
+    // Thumbprint and public key need no algorithm; jwks publishes it without alg and warns.
+    assert_eq!(jkt, ok(&["thumbprint", "--key", &rsa]));
+    assert_eq!(
+        ok(&["public", "--key", &bare]),
+        ok(&["public", "--key", &rsa])
+    );
+    let out = keybound(&["jwks", "--key", &bare]);
+    assert_eq!(out.status.code(), Some(0));
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(document["keys"][0].get("alg").is_none());
+    assert!(stderr(&out).contains("without \"alg\""), "{}", stderr(&out));
+}
+
+#[test]
+fn pem_keys_everywhere() {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+    use p256::pkcs8::LineEnding;
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+
+    let dir = temp_dir("pem");
+    let p256_key = p256::ecdsa::SigningKey::from_slice(&[0x11; 32]).unwrap();
+    let p256_pkcs8 = write(
+        &dir,
+        "p256.pem",
+        &p256::pkcs8::EncodePrivateKey::to_pkcs8_pem(&p256_key, LineEnding::LF).unwrap(),
+    );
+    let p256_sec1 = write(
+        &dir,
+        "p256-sec1.pem",
+        &p256::SecretKey::from(&p256_key)
+            .to_sec1_pem(LineEnding::LF)
+            .unwrap(),
+    );
+    let p256_public = write(
+        &dir,
+        "p256-public.pem",
+        &p256::pkcs8::EncodePublicKey::to_public_key_pem(p256_key.verifying_key(), LineEnding::LF)
+            .unwrap(),
+    );
+    let ed_key = ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]);
+    let ed_pkcs8 = write(
+        &dir,
+        "ed25519.pem",
+        &ed_key.to_pkcs8_pem(LineEnding::LF).unwrap(),
+    );
+    let ed_public = write(
+        &dir,
+        "ed25519-public.pem",
+        &ed_key
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap(),
+    );
+    let rsa_key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let rsa_pkcs1 = write(
+        &dir,
+        "rsa-pkcs1.pem",
+        &rsa_key.to_pkcs1_pem(LineEnding::LF).unwrap(),
+    );
+    let rsa_pkcs8 = write(
+        &dir,
+        "rsa-pkcs8.pem",
+        &rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&rsa_key, LineEnding::LF).unwrap(),
+    );
+    let rsa_public = write(
+        &dir,
+        "rsa-public.pem",
+        &rsa::pkcs8::EncodePublicKey::to_public_key_pem(&rsa_key.to_public_key(), LineEnding::LF)
+            .unwrap(),
+    );
+
+    // Private and public PEM of one key: one thumbprint, one public JWK, which the library
+    // reads to the same key as the SPKI PEM.
+    for (private, public) in [
+        (&p256_pkcs8, &p256_public),
+        (&p256_sec1, &p256_public),
+        (&ed_pkcs8, &ed_public),
+        (&rsa_pkcs1, &rsa_public),
+        (&rsa_pkcs8, &rsa_public),
+    ] {
+        let thumbprint = ok(&["thumbprint", "--key", public]);
+        assert_eq!(
+            ok(&["thumbprint", "--key", private]),
+            thumbprint,
+            "{private}"
+        );
+        let jwk = ok(&["public", "--key", private]);
+        assert_eq!(ok(&["public", "--key", public]), jwk, "{public}");
+        let expected = PublicKey::from_pem(&std::fs::read_to_string(public).unwrap()).unwrap();
+        assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), expected);
+        assert_eq!(thumbprint, expected.thumbprint().to_string());
+    }
+    assert!(ok(&["public", "--key", &p256_pkcs8]).contains(r#""crv":"P-256""#));
+
+    // PEM keys sign: EC by curve, Ed25519 as Ed25519, RSA with --alg only.
+    for (key, extra, alg) in [
+        (&p256_pkcs8, &[][..], "ES256"),
+        (&p256_sec1, &[], "ES256"),
+        (&ed_pkcs8, &[], "Ed25519"),
+        (&ed_pkcs8, &["--alg", "EdDSA"], "EdDSA"),
+        (&rsa_pkcs1, &["--alg", "RS256"], "RS256"),
+        (&rsa_pkcs8, &["--alg", "PS256"], "PS256"),
+    ] {
+        let proof = sign_proof(key, extra);
+        let result = json(&verify_proof(&proof, &[]));
+        assert_eq!(result["alg"], alg, "{key}");
+        assert_eq!(result["jkt"], ok(&["thumbprint", "--key", key]));
+    }
+    for key in [&rsa_pkcs1, &rsa_pkcs8] {
+        let out = keybound(&["proof", "--key", key, "--method", "GET", "--url", URL]);
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        assert!(stderr(&out).contains("--alg"));
+    }
+    // A public PEM cannot sign.
+    let out = keybound(&[
+        "proof",
+        "--key",
+        &p256_public,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("public key"), "{}", stderr(&out));
+
+    // An issuer key in PEM; its JWKS from the public PEM.
+    let jkt = ok(&["thumbprint", "--key", &ed_pkcs8]);
+    let token = ok(&[
+        "issue", "--key", &rsa_pkcs8, "--alg", "PS384", "--iss", ISS, "--aud", AUD, "--sub",
+        "alice", "--jkt", &jkt, "--now", NOW,
+    ]);
+    assert_eq!(
+        json(&keybound(&["inspect", &token]))["header"]["alg"],
+        "PS384"
+    );
+    let jwks = ok(&["jwks", "--key", &p256_public, "--key", &ed_public]);
+    let document: Value = serde_json::from_str(&jwks).unwrap();
+    assert_eq!(document["keys"][0]["alg"], "ES256");
+    assert_eq!(document["keys"][1]["alg"], "Ed25519");
+
+    // Garbage behind a PEM header.
+    let junk = write(
+        &dir,
+        "junk.pem",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    let out = keybound(&["thumbprint", "--key", &junk]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("P-256"), "{}", stderr(&out));
+}
+
+#[test]
+fn jwks_shows_each_keys_alg() {
+    let dir = temp_dir("jwks-algs");
+    let rsa = keygen_alg(&dir, "rsa.jwk", "PS384");
+    let ed = keygen_alg(&dir, "ed.jwk", "EdDSA");
+    let ec = keygen_alg(&dir, "ec.jwk", "ES512");
+    // A public JWK with its own alg keeps it.
+    let mut rs_public: Value = serde_json::from_str(&ok(&["public", "--key", &rsa])).unwrap();
+    assert!(rs_public.get("alg").is_none());
+    assert!(rs_public.get("d").is_none());
+    let other_rsa = keygen_alg(&dir, "other.jwk", "RS512");
+    rs_public = serde_json::from_str(&ok(&["public", "--key", &other_rsa])).unwrap();
+    rs_public["alg"] = "RS512".into();
+    let rs_public = write(&dir, "rs-public.jwk", &rs_public.to_string());
+
+    let out = keybound(&[
+        "jwks", "--key", &rsa, "--key", &ed, "--key", &ec, "--key", &rs_public,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    let jwks = stdout(&out);
+    let document: Value = serde_json::from_str(&jwks).unwrap();
+    let entries = document["keys"].as_array().unwrap();
+    let expected = [
+        (&rsa, "PS384", "RSA"),
+        (&ed, "EdDSA", "OKP"),
+        (&ec, "ES512", "EC"),
+        (&rs_public, "RS512", "RSA"),
+    ];
+    assert_eq!(entries.len(), expected.len());
+    for (entry, (path, alg, kty)) in entries.iter().zip(expected) {
+        assert_eq!(entry["alg"], alg);
+        assert_eq!(entry["kty"], kty);
+        assert_eq!(entry["use"], "sig");
+        assert_eq!(entry["kid"], ok(&["thumbprint", "--key", path]));
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(entry.get(private).is_none(), "{alg} {private}");
+        }
+    }
+    let set = KeySet::from_jwks(&jwks).unwrap();
+    assert_eq!(set.len(), 4);
+    assert!(set.skipped().is_empty());
+    let kid = ok(&["thumbprint", "--key", &rsa]);
+    assert_eq!(set.get(&kid).unwrap().algorithm(), Some(Algorithm::Ps384));
+}
+
+#[test]
+fn verify_request_skips_unusable_jwks_keys() {
+    let dir = temp_dir("request-algs");
+    let issuer = keygen_alg(&dir, "issuer.jwk", "PS256");
+    let client = keygen_alg(&dir, "client.jwk", "Ed25519");
+    let jwks: Value = serde_json::from_str(&ok(&["jwks", "--key", &issuer])).unwrap();
+    // An RSA encryption key and an X25519 key, as providers publish them next to signing keys.
+    let enc_rsa = keygen_alg(&dir, "enc.jwk", "RS256");
+    let mut enc: Value = serde_json::from_str(&ok(&["public", "--key", &enc_rsa])).unwrap();
+    enc["use"] = "enc".into();
+    enc["alg"] = "RSA-OAEP-256".into();
+    enc["kid"] = "enc-1".into();
+    let x25519 = json_value!({
+        "kty": "OKP",
+        "crv": "X25519",
+        "kid": "x25519-1",
+        "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo",
+    });
+    let document = json_value!({"keys": [enc, jwks["keys"][0], x25519]});
+    let jwks_path = write(&dir, "jwks.json", &document.to_string());
+
+    let jkt = ok(&["thumbprint", "--key", &client]);
+    let token = ok(&[
+        "issue", "--key", &issuer, "--iss", ISS, "--aud", AUD, "--sub", "alice", "--jkt", &jkt,
+        "--now", NOW,
+    ]);
+    assert_eq!(
+        json(&keybound(&["inspect", &token]))["header"]["alg"],
+        "PS256"
+    );
+    let proof = sign_proof(&client, &["--access-token", &token]);
+    let authorization = format!("DPoP {token}");
+    let base = [
+        "verify-request",
+        "--jwks",
+        &jwks_path,
+        "--iss",
+        ISS,
+        "--aud",
+        AUD,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+        "--authorization",
+        &authorization,
+        "--now",
+        NOW,
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--dpop", &proof]);
+    let out = keybound(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let result = json(&out);
+    assert_eq!(result["valid"], true);
+    assert_eq!(result["sub"], "alice");
+    assert_eq!(result["jkt"], jkt);
+
+    let warnings = stderr(&out);
+    let lines: Vec<&str> = warnings.lines().collect();
+    assert_eq!(lines.len(), 2, "{warnings}");
+    assert!(
+        lines[0].starts_with(r#"keybound: jwks: skipped key 0 (kid "enc-1"): "#),
+        "{warnings}"
+    );
+    assert!(
+        lines[1].starts_with(r#"keybound: jwks: skipped key 2 (kid "x25519-1"): "#),
+        "{warnings}"
+    );
+    // No key material in the warnings.
+    assert!(!warnings.contains(&document["keys"][0]["n"].as_str().unwrap()[..16]));
+    assert!(!warnings.contains("hSDwCYkw"));
+
+    // A rejection's DPoP challenge lists every accepted proof algorithm.
+    let thief = keygen_alg(&dir, "thief.jwk", "ES384");
+    let stolen = sign_proof(&thief, &["--access-token", &token]);
+    let mut args = base.to_vec();
+    args.extend(["--dpop", &stolen]);
+    let out = keybound(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let challenge = json(&out)["www_authenticate"].as_str().unwrap().to_owned();
+    assert!(
+        challenge.contains(&format!(r#"algs="{}""#, ALL_ALGS.join(" "))),
+        "{challenge}"
+    );
+
+    // Only unusable keys: the JWKS itself is refused (exit 2).
+    let useless = write(
+        &dir,
+        "useless.json",
+        &json_value!({"keys": [document["keys"][0], document["keys"][2]]}).to_string(),
+    );
+    let mut args = base.to_vec();
+    args[2] = &useless;
+    args.extend(["--dpop", &proof]);
+    let out = keybound(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("JWKS"), "{}", stderr(&out));
 }

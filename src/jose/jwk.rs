@@ -96,7 +96,7 @@ impl PublicParts {
             return Err(KeyError::InvalidRsaExponent);
         }
         let exponent = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-        if exponent < 3 || exponent > MAX_RSA_EXPONENT || exponent % 2 == 0 {
+        if !(3..=MAX_RSA_EXPONENT).contains(&exponent) || exponent % 2 == 0 {
             return Err(KeyError::InvalidRsaExponent);
         }
         if weak_rsa_key::has_roca_fingerprint(n) {
@@ -383,10 +383,22 @@ mod tests {
             (r#"{"kty":"oct","k":"c2VjcmV0"}"#, KeyError::PrivateKey),
             (r#"{"kty":"oct"}"#, KeyError::UnsupportedKeyType),
             (r#"{"kty":"ec"}"#, KeyError::UnsupportedKeyType),
-            (r#"{"kty":"EC","crv":"secp256k1","x":"","y":""}"#, KeyError::UnsupportedCurve),
-            (r#"{"kty":"OKP","crv":"X25519","x":""}"#, KeyError::UnsupportedCurve),
-            (r#"{"kty":"OKP","crv":"Ed448","x":""}"#, KeyError::UnsupportedCurve),
-            (r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#, KeyError::InvalidCoordinate),
+            (
+                r#"{"kty":"EC","crv":"secp256k1","x":"","y":""}"#,
+                KeyError::UnsupportedCurve,
+            ),
+            (
+                r#"{"kty":"OKP","crv":"X25519","x":""}"#,
+                KeyError::UnsupportedCurve,
+            ),
+            (
+                r#"{"kty":"OKP","crv":"Ed448","x":""}"#,
+                KeyError::UnsupportedCurve,
+            ),
+            (
+                r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#,
+                KeyError::InvalidCoordinate,
+            ),
         ] {
             assert_eq!(read_public(jwk).err(), Some(error), "{jwk}");
         }
@@ -399,7 +411,11 @@ mod tests {
         assert!(read_public(&okp("Ed25519")).is_ok());
         assert!(read_public(&okp("EdDSA")).is_ok());
         for bad in ["ES256", "RS256", "HS256", "none", "ECDH-ES", "ed25519"] {
-            assert_eq!(read_public(&okp(bad)).err(), Some(KeyError::WrongAlgorithm), "{bad}");
+            assert_eq!(
+                read_public(&okp(bad)).err(),
+                Some(KeyError::WrongAlgorithm),
+                "{bad}"
+            );
         }
         let enc = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","use":"enc"}}"#);
         assert_eq!(read_public(&enc).err(), Some(KeyError::WrongUse));

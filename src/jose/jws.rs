@@ -117,7 +117,9 @@ pub(crate) fn sign<K: JwsSigner + ?Sized>(
 ) -> Result<String, Error> {
     let public = key.public_key();
     if !public.allows(key.algorithm()) {
-        return Err(Error::InvalidArgument("signer algorithm does not fit its key"));
+        return Err(Error::InvalidArgument(
+            "signer algorithm does not fit its key",
+        ));
     }
     let payload_b64 = base64url::encode(payload_json);
     let mut out = String::with_capacity(header_b64.len() + payload_b64.len() + 1400);

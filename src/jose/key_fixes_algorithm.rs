@@ -96,7 +96,12 @@ mod tests {
         let p256 = KeyType::Ec(EcCurve::P256);
         assert_eq!(check(Algorithm::Es256, p256, None, all), Ok(()));
         assert_eq!(
-            check(Algorithm::Es256, p256, None, AlgorithmSet::only(Algorithm::Ps256)),
+            check(
+                Algorithm::Es256,
+                p256,
+                None,
+                AlgorithmSet::only(Algorithm::Ps256)
+            ),
             Err(JoseError::UnsupportedAlgorithm)
         );
         assert_eq!(
@@ -112,13 +117,24 @@ mod tests {
             check(Algorithm::Rs256, RSA, Some(Algorithm::Ps256), all),
             Err(JoseError::AlgorithmKeyMismatch)
         );
-        assert_eq!(check(Algorithm::Ps256, RSA, Some(Algorithm::Ps256), all), Ok(()));
+        assert_eq!(
+            check(Algorithm::Ps256, RSA, Some(Algorithm::Ps256), all),
+            Ok(())
+        );
         // The older and newer Ed25519 names are distinct JWK algs.
         assert_eq!(
-            check(Algorithm::EdDsa, KeyType::Ed25519, Some(Algorithm::Ed25519), all),
+            check(
+                Algorithm::EdDsa,
+                KeyType::Ed25519,
+                Some(Algorithm::Ed25519),
+                all
+            ),
             Err(JoseError::AlgorithmKeyMismatch)
         );
-        assert_eq!(check_jwk_alg(RSA, Algorithm::Es256), Err(KeyError::WrongAlgorithm));
+        assert_eq!(
+            check_jwk_alg(RSA, Algorithm::Es256),
+            Err(KeyError::WrongAlgorithm)
+        );
         assert_eq!(check_jwk_alg(RSA, Algorithm::Rs512), Ok(()));
     }
 }

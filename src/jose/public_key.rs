@@ -123,7 +123,10 @@ impl PublicKey {
 
     /// The algorithms this key may verify, per [`allows`](Self::allows).
     pub fn algorithms(&self) -> AlgorithmSet {
-        Algorithm::ALL.into_iter().filter(|a| self.allows(*a)).collect()
+        Algorithm::ALL
+            .into_iter()
+            .filter(|a| self.allows(*a))
+            .collect()
     }
 
     /// The affine coordinates `(x, y)` of an EC key, big-endian, each the curve's full
@@ -176,6 +179,7 @@ impl fmt::Debug for PublicKey {
         if let Some(alg) = self.alg {
             s.field("alg", &alg);
         }
-        s.field("jkt", &format_args!("{}", self.thumbprint)).finish()
+        s.field("jkt", &format_args!("{}", self.thumbprint))
+            .finish()
     }
 }

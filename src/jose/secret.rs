@@ -47,7 +47,10 @@ impl Secret {
 pub(crate) fn ec_parts(curve: EcCurve, sec1: &[u8]) -> PublicParts {
     let len = curve.coordinate_len();
     // An uncompressed point from the curve crate is always 1 + 2 × len bytes.
-    let (x, y) = sec1.get(1..).unwrap_or_default().split_at(len.min(sec1.len().saturating_sub(1)));
+    let (x, y) = sec1
+        .get(1..)
+        .unwrap_or_default()
+        .split_at(len.min(sec1.len().saturating_sub(1)));
     PublicParts::Ec {
         curve,
         x: x.to_vec(),

@@ -283,7 +283,10 @@ fn invalid<E>(_: E) -> KeyError {
 }
 
 /// Builds the secret from a private JWK's members.
-fn secret_from_members(public: &PublicParts, private: &PrivateMembers<'_>) -> Result<Secret, KeyError> {
+fn secret_from_members(
+    public: &PublicParts,
+    private: &PrivateMembers<'_>,
+) -> Result<Secret, KeyError> {
     match public {
         PublicParts::Ec { curve, .. } => {
             let d = Zeroizing::new(base64url::decode(private.d).map_err(invalid)?);
@@ -304,7 +307,9 @@ fn secret_from_members(public: &PublicParts, private: &PrivateMembers<'_>) -> Re
         }
         PublicParts::Ed25519 { .. } => {
             let seed = Zeroizing::new(base64url::decode_array::<32>(private.d).map_err(invalid)?);
-            Ok(Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed)))
+            Ok(Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+                &seed,
+            )))
         }
         PublicParts::Rsa { n, e } => {
             use rsa::traits::PrivateKeyParts;
@@ -468,10 +473,7 @@ mod tests {
         let object = json::parse_object(jwk.as_bytes(), 8).unwrap();
         let dp = object["dp"].as_str().unwrap();
         let dq = object["dq"].as_str().unwrap();
-        let swapped = jwk
-            .replace(dp, "SWAP")
-            .replace(dq, dp)
-            .replace("SWAP", dq);
+        let swapped = jwk.replace(dp, "SWAP").replace(dq, dp).replace("SWAP", dq);
         assert_eq!(
             SigningKey::from_jwk(&swapped).err(),
             Some(KeyError::InvalidPrivateKey)

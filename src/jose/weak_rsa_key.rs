@@ -7,19 +7,42 @@
 //! primes below with probability far below 2^-100, so a modulus that passes is refused: such
 //! keys can be factored from the public key alone. Wycheproof's JWK suite expects this.
 
-/// The small primes of the published fingerprint test.
-const PRIMES: [u32; 38] = [
-    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97,
-    101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+/// The small primes of the published fingerprint test, grouped so that each group's product
+/// fits in 32 bits: `n` is reduced modulo each product 32 bits at a time, then modulo each
+/// prime.
+const PRIME_GROUPS: [&[u32]; 8] = [
+    &[3, 5, 7, 11, 13, 17, 19, 23, 29],
+    &[31, 37, 41, 43, 47],
+    &[53, 59, 61, 67, 71],
+    &[73, 79, 83, 89, 97],
+    &[101, 103, 107, 109],
+    &[113, 127, 131, 137],
+    &[139, 149, 151, 157],
+    &[163, 167],
 ];
 
 /// Whether the big-endian modulus `n` has the ROCA fingerprint.
 pub(crate) fn has_roca_fingerprint(n: &[u8]) -> bool {
-    PRIMES.iter().all(|&r| {
-        let residue = n
-            .iter()
-            .fold(0u32, |acc, &byte| ((acc << 8) | u32::from(byte)) % r);
-        in_subgroup_of_65537(residue, r)
+    PRIME_GROUPS.iter().all(|group| {
+        let product: u64 = group.iter().map(|&r| u64::from(r)).product();
+        let residue = residue(n, product);
+        group.iter().all(|&r| {
+            // `residue < product`, so this is `n mod r`.
+            let small = u32::try_from(residue % u64::from(r)).unwrap_or(u32::MAX);
+            in_subgroup_of_65537(small, r)
+        })
+    })
+}
+
+/// `n mod m` for a big-endian `n` and `m < 2^32`, folding 32 bits at a time.
+fn residue(n: &[u8], m: u64) -> u64 {
+    let head = n.len() % 4;
+    let start = n[..head]
+        .iter()
+        .fold(0u64, |acc, &b| ((acc << 8) | u64::from(b)) % m);
+    n[head..].chunks_exact(4).fold(start, |acc, word| {
+        let word = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        ((acc << 32) | u64::from(word)) % m
     })
 }
 
@@ -56,6 +79,23 @@ mod tests {
         // mod 17: 65537 ≡ 2, order 8: {1, 2, 4, 8, 16, 15, 13, 9}; 3 is outside.
         assert!(in_subgroup_of_65537(9, 17));
         assert!(!in_subgroup_of_65537(3, 17));
+    }
+
+    #[test]
+    fn groups_fit_and_residues_match_bytewise_reduction() {
+        assert!(PRIME_GROUPS
+            .iter()
+            .all(|g| g.iter().map(|&r| u64::from(r)).product::<u64>() < 1 << 32));
+        assert_eq!(PRIME_GROUPS.iter().map(|g| g.len()).sum::<usize>(), 38);
+        let n: Vec<u8> = (0..257u32).map(|i| (i * 151 + 7) as u8).collect();
+        for m in [3u64, 97, 3_234_846_615, 27_221] {
+            for len in [0, 1, 3, 4, 5, 256, 257] {
+                let slow = n[..len]
+                    .iter()
+                    .fold(0u64, |acc, &b| ((acc << 8) | u64::from(b)) % m);
+                assert_eq!(residue(&n[..len], m), slow, "m {m} len {len}");
+            }
+        }
     }
 
     #[test]

@@ -4,9 +4,9 @@ use serde_json::Value;
 
 use crate::error::{Error, JoseError, KeyError, NonceProblem, ProofError};
 use crate::jose::algorithm::Algorithm;
+use crate::jose::json::{self, Object};
 use crate::jose::key_fixes_algorithm;
 use crate::jose::key_type::KeyType;
-use crate::jose::json::{self, Object};
 use crate::jose::public_key::PublicKey;
 use crate::jose::thumbprint::Thumbprint;
 use crate::jose::{base64url, jws};
@@ -273,8 +273,13 @@ impl<S> ProofVerifier<S> {
 
         // Step 5: `alg` accepted by policy and fixed by the key (RFC 8725 §3.1), before any
         // signature arithmetic.
-        key_fixes_algorithm::check(jws.algorithm(), key.key_type(), key.algorithm(), opts.algorithms)
-            .map_err(ProofError::Jose)?;
+        key_fixes_algorithm::check(
+            jws.algorithm(),
+            key.key_type(),
+            key.algorithm(),
+            opts.algorithms,
+        )
+        .map_err(ProofError::Jose)?;
 
         // Step 3: the claims.
         let payload = base64url::decode(jws.payload_b64()).map_err(ProofError::Jose)?;

@@ -144,7 +144,14 @@ mod tests {
 
     #[test]
     fn algs_lists_exactly_the_configured_set() {
-        let all = for_error(&Error::NoCredentials, None, None, false, None, AlgorithmSet::all());
+        let all = for_error(
+            &Error::NoCredentials,
+            None,
+            None,
+            false,
+            None,
+            AlgorithmSet::all(),
+        );
         assert_eq!(
             all,
             r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#

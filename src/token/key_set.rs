@@ -63,9 +63,8 @@ impl KeySet {
             let Value::Object(object) = entry else {
                 return Err(KeyError::InvalidMember("keys"));
             };
-            let usable = jwk::kid(object).and_then(|kid| {
-                PublicKey::from_jwk_object(object).map(|key| (kid, key))
-            });
+            let usable = jwk::kid(object)
+                .and_then(|kid| PublicKey::from_jwk_object(object).map(|key| (kid, key)));
             let (kid, key) = match usable {
                 Ok(found) => found,
                 Err(KeyError::PrivateKey) => return Err(KeyError::PrivateKey),

@@ -45,9 +45,6 @@ impl VerifyKey {
     /// large order are accepted (RFC 8032 §5.1.3; small-order keys let one signature verify
     /// for many messages).
     pub(crate) fn ed25519(public: &[u8; 32]) -> Option<Self> {
-        if !ed25519_point_is_strict(public) {
-            return None;
-        }
         imp::VerifyKey::ed25519(public).map(Self)
     }
 
@@ -82,13 +79,12 @@ impl SignKey {
     }
 }
 
-/// Whether `bytes` is the canonical encoding of an Edwards point of large order: it
-/// decompresses, compresses back to the same bytes (so `y < p`, and `x = 0` has no negative
-/// form), and is not in the small-order subgroup.
-pub(crate) fn ed25519_point_is_strict(bytes: &[u8; 32]) -> bool {
-    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(*bytes);
-    match compressed.decompress() {
-        Some(point) => point.compress() == compressed && !point.is_small_order(),
-        None => false,
-    }
+/// Whether `point`, decompressed from `bytes`, is a strict Ed25519 public key: `bytes` is its
+/// canonical encoding (so `y < p`, and `x = 0` has no negative form) and it is not in the
+/// small-order subgroup. Both backends apply exactly this rule.
+pub(crate) fn ed25519_point_is_strict(
+    bytes: &[u8; 32],
+    point: &curve25519_dalek::edwards::EdwardsPoint,
+) -> bool {
+    point.compress().as_bytes() == bytes && !point.is_small_order()
 }

@@ -49,25 +49,28 @@ pub(crate) struct SignKey {
 
 impl SignKey {
     pub(crate) fn new(secret: &Secret) -> Option<Self> {
-        let (algorithm, scalar, sec1): (&'static EcdsaSigningAlgorithm, Zeroizing<Vec<u8>>, Vec<u8>) =
-            match secret {
-                Secret::P256(key) => (
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    Zeroizing::new(key.to_bytes().to_vec()),
-                    key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
-                ),
-                Secret::P384(key) => (
-                    &ECDSA_P384_SHA384_FIXED_SIGNING,
-                    Zeroizing::new(key.to_bytes().to_vec()),
-                    key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
-                ),
-                Secret::P521(key) => (
-                    &ECDSA_P521_SHA512_FIXED_SIGNING,
-                    Zeroizing::new(key.to_bytes().to_vec()),
-                    key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
-                ),
-                _ => return None,
-            };
+        let (algorithm, scalar, sec1): (
+            &'static EcdsaSigningAlgorithm,
+            Zeroizing<Vec<u8>>,
+            Vec<u8>,
+        ) = match secret {
+            Secret::P256(key) => (
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                Zeroizing::new(key.to_bytes().to_vec()),
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            ),
+            Secret::P384(key) => (
+                &ECDSA_P384_SHA384_FIXED_SIGNING,
+                Zeroizing::new(key.to_bytes().to_vec()),
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            ),
+            Secret::P521(key) => (
+                &ECDSA_P521_SHA512_FIXED_SIGNING,
+                Zeroizing::new(key.to_bytes().to_vec()),
+                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            ),
+            _ => return None,
+        };
         let pair =
             EcdsaKeyPair::from_private_key_and_public_key(algorithm, scalar.as_slice(), &sec1)
                 .ok()?;

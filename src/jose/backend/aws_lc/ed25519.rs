@@ -10,7 +10,13 @@ use crate::error::JoseError;
 pub(crate) struct VerifyKey(ParsedPublicKey);
 
 impl VerifyKey {
+    /// Only canonical encodings of points of large order (checked with `curve25519-dalek`,
+    /// as the default backend does).
     pub(crate) fn new(public: &[u8; 32]) -> Option<Self> {
+        let point = curve25519_dalek::edwards::CompressedEdwardsY(*public).decompress()?;
+        if !super::super::ed25519_point_is_strict(public, &point) {
+            return None;
+        }
         ParsedPublicKey::new(&ED25519, public).ok().map(Self)
     }
 

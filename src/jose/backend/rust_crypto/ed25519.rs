@@ -9,9 +9,10 @@ use crate::error::JoseError;
 pub(crate) struct VerifyKey(ed25519_dalek::VerifyingKey);
 
 impl VerifyKey {
-    /// The seam has already checked the encoding is canonical and of large order.
+    /// Only canonical encodings of points of large order.
     pub(crate) fn new(public: &[u8; 32]) -> Option<Self> {
-        ed25519_dalek::VerifyingKey::from_bytes(public).ok().map(Self)
+        let key = ed25519_dalek::VerifyingKey::from_bytes(public).ok()?;
+        super::super::ed25519_point_is_strict(public, &key.to_edwards()).then_some(Self(key))
     }
 
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
