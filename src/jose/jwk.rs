@@ -429,7 +429,7 @@ mod tests {
             n: modulus(2048),
             e: vec![1, 0, 1],
         };
-        assert_eq!(read_public(&parts.to_json()).unwrap() == parts, true);
+        assert!(read_public(&parts.to_json()).unwrap() == parts);
         let parts = PublicParts::Ed25519 { x: [7; 32] };
         assert!(read_public(&parts.to_json()).unwrap() == parts);
         let parts = PublicParts::Ec {
