@@ -679,6 +679,47 @@ fn ed25519_signatures_with_s_out_of_range_are_refused() {
     );
 }
 
+#[test]
+fn ed25519_signatures_with_a_small_order_r_are_refused() {
+    // With R = the identity and S = k·a, the cofactorless equation [S]B = R + [k]A holds for
+    // any message: only the strict rule (R of large order) refuses it.
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    use curve25519_dalek::Scalar;
+    use sha2::{Digest, Sha512};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
+    let a = key.to_scalar();
+    let public = key.verifying_key().to_bytes();
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert!(CompressedEdwardsY(identity).decompress().is_some());
+    let message = b"any message at all";
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(identity)
+            .chain_update(public)
+            .chain_update(message)
+            .finalize()
+            .into(),
+    );
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&identity);
+    signature[32..].copy_from_slice((k * a).as_bytes());
+    // The equation really holds: ed25519-dalek's cofactorless, non-strict check accepts it.
+    use signature::Verifier;
+    assert!(key
+        .verifying_key()
+        .verify(message, &ed25519_dalek::Signature::from_bytes(&signature))
+        .is_ok());
+    let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64(&public));
+    let ours = PublicKey::from_jwk(&jwk).unwrap();
+    for alg in [Algorithm::Ed25519, Algorithm::EdDsa] {
+        assert_eq!(
+            ours.verify(alg, AlgorithmSet::all(), message, &signature),
+            Err(JoseError::InvalidSignature)
+        );
+    }
+}
+
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64ct::{Base64UrlUnpadded, Encoding};
     Base64UrlUnpadded::decode_vec(text).unwrap()

@@ -367,12 +367,12 @@ fn padded_to(json: &str, len: usize) -> String {
 }
 
 /// A JWKS document of exactly 64 KiB is read, one byte more is refused before parsing (kills
-/// `64 * 1024` → `64 + 1024`, and `len > MAX_JWKS_LEN` → `>=` and `==`).
+/// `256 * 1024` → `256 + 1024`, and `len > MAX_JWKS_LEN` → `>=` and `==`).
 #[test]
 fn jwks_size_limit_is_inclusive() {
     let k = key();
     let jwks = keybound::jwks_json([k.public_key()]);
-    let at_limit = padded_to(&jwks, 64 * 1024);
+    let at_limit = padded_to(&jwks, 256 * 1024);
     let set = KeySet::from_jwks(&at_limit).unwrap();
     assert_eq!(set.len(), 1);
     assert_eq!(
@@ -380,13 +380,13 @@ fn jwks_size_limit_is_inclusive() {
         Some(k.public_key())
     );
     assert_eq!(
-        KeySet::from_jwks(&padded_to(&jwks, 64 * 1024 + 1)).unwrap_err(),
+        KeySet::from_jwks(&padded_to(&jwks, 256 * 1024 + 1)).unwrap_err(),
         keybound::KeyError::Malformed(keybound::JoseError::Json)
     );
 }
 
-/// An empty `kid` would name a key by nothing: the whole set is refused (kills the
-/// `!kid.is_empty()` guard → `true` in `KeySet::from_jwks`).
+/// An empty `kid` would name a key by nothing: that key is skipped and reported (kills the
+/// empty-`kid` guard in `jwk::kid`).
 #[test]
 fn key_set_refuses_an_empty_kid() {
     let k = key();
@@ -395,6 +395,18 @@ fn key_set_refuses_an_empty_kid() {
     let with_kid = |kid: &str| format!(r#"{{"keys":[{body},"kid":{kid}}}]}}"#);
     assert_eq!(
         KeySet::from_jwks(&with_kid(r#""""#)).unwrap_err(),
+        keybound::KeyError::NoUsableKey
+    );
+    let other = keybound::SigningKey::generate()
+        .unwrap()
+        .public_key()
+        .to_jwk();
+    let mixed = format!(r#"{{"keys":[{body},"kid":""}},{other}]}}"#);
+    let set = KeySet::from_jwks(&mixed).unwrap();
+    assert_eq!(set.len(), 1);
+    assert_eq!(set.get(""), None);
+    assert_eq!(
+        set.skipped()[0].reason,
         keybound::KeyError::InvalidMember("kid")
     );
     let named = KeySet::from_jwks(&with_kid(r#""k1""#)).unwrap();
@@ -406,24 +418,27 @@ fn key_set_refuses_an_empty_kid() {
 #[test]
 fn key_set_is_empty_reports_whether_it_has_keys() {
     assert!(KeySet::default().is_empty());
-    assert!(KeySet::from_jwks(r#"{"keys":[]}"#).unwrap().is_empty());
+    assert_eq!(
+        KeySet::from_jwks(r#"{"keys":[]}"#).unwrap_err(),
+        keybound::KeyError::NoUsableKey
+    );
     let one = KeySet::from_keys([key().public_key().clone()]);
     assert!(!one.is_empty());
     assert_eq!(one.len(), 1);
 }
 
-/// A public JWK of exactly 4096 bytes is read, one byte more is refused (kills
+/// A public JWK of exactly 8192 bytes is read, one byte more is refused (kills
 /// `jwk.len() > MAX_JWK_LEN` → `>=` and `==` in `PublicKey::from_jwk`).
 #[test]
 fn public_jwk_size_limit_is_inclusive() {
     let k = key();
     let jwk = k.public_key().to_jwk();
     assert_eq!(
-        &keybound::PublicKey::from_jwk(&padded_to(&jwk, 4096)).unwrap(),
+        &keybound::PublicKey::from_jwk(&padded_to(&jwk, 8192)).unwrap(),
         k.public_key()
     );
     assert_eq!(
-        keybound::PublicKey::from_jwk(&padded_to(&jwk, 4097)).unwrap_err(),
+        keybound::PublicKey::from_jwk(&padded_to(&jwk, 8193)).unwrap_err(),
         keybound::KeyError::Malformed(keybound::JoseError::Json)
     );
 }
@@ -489,7 +504,7 @@ fn public_key_debug_shows_the_thumbprint() {
     assert_eq!(
         text,
         format!(
-            r#"PublicKey {{ jkt: "{}" }}"#,
+            r#"PublicKey {{ type: EC P-256, alg: ES256, jkt: {} }}"#,
             k.thumbprint().to_base64url()
         )
     );

@@ -294,18 +294,27 @@ fn step4_typ() {
     }
 }
 
-// Step 5: alg, refused before any cryptography.
+// Step 5: alg, refused before any cryptography: unknown and symmetric names as unsupported,
+// supported names that do not fit the P-256 key as a mismatch (RFC 8725 §3.1).
 #[test]
 fn step5_alg() {
     let k = key();
     let jwk = jwk_of(&k);
     for alg in [
-        "none", "None", "HS256", "RS256", "PS256", "ES384", "ES512", "EdDSA", "es256",
+        "none", "None", "HS256", "HS512", "es256", "ES256K", "Ed448", "",
     ] {
         let header = format!(r#"{{"typ":"dpop+jwt","alg":"{alg}","jwk":{jwk}}}"#);
         assert_eq!(
             proof_error(&sign_raw(&k, &header, &claims("j"))),
             ProofError::Jose(JoseError::UnsupportedAlgorithm),
+            "{alg}"
+        );
+    }
+    for alg in ["RS256", "PS256", "ES384", "ES512", "EdDSA", "Ed25519"] {
+        let header = format!(r#"{{"typ":"dpop+jwt","alg":"{alg}","jwk":{jwk}}}"#);
+        assert_eq!(
+            proof_error(&sign_raw(&k, &header, &claims("j"))),
+            ProofError::Jose(JoseError::AlgorithmKeyMismatch),
             "{alg}"
         );
     }
@@ -375,7 +384,7 @@ fn step6_signature() {
 
 // Step 7: the jwk is a public EC P-256 key.
 #[test]
-fn step7_jwk_public_ec_p256_only() {
+fn step7_jwk_public_key_checks() {
     let k = key();
     let private = k.to_jwk();
     let header = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, &*private);
@@ -387,9 +396,20 @@ fn step7_jwk_public_ec_p256_only() {
     let cases = [
         (
             public.replace(r#""kty":"EC""#, r#""kty":"RSA""#),
+            KeyError::MissingMember("n"),
+        ),
+        (
+            public.replace(r#""kty":"EC""#, r#""kty":"oct""#),
             KeyError::UnsupportedKeyType,
         ),
-        (public.replace("P-256", "P-384"), KeyError::UnsupportedCurve),
+        (
+            public.replace("P-256", "P-384"),
+            KeyError::InvalidCoordinate,
+        ),
+        (
+            public.replace("P-256", "secp256k1"),
+            KeyError::UnsupportedCurve,
+        ),
         (
             public.replace(r#""kty":"EC","#, ""),
             KeyError::MissingMember("kty"),
@@ -506,6 +526,28 @@ fn step9_htu() {
             proof_error(&with_claims(&claims)),
             ProofError::InvalidClaim("htu"),
             "{htu}"
+        );
+    }
+    // A claim byte-equal to a server URL that is not a valid `htu` is still an invalid claim,
+    // never a match (the one-normalization fast path must keep this answer).
+    for server_url in [
+        "ftp://api.example.com/orders",
+        "https://u@api.example.com/orders",
+    ] {
+        let k = key();
+        let claims = format!(
+            r#"{{"jti":"bad-server-url","htm":"GET","htu":"{server_url}","iat":{NOW},"ath":"{}"}}"#,
+            ath(TOKEN)
+        );
+        let proof = sign_raw(&k, &header_for(&k), &claims);
+        let outcome = ProofVerifier::new().verify(
+            &ProofRequest::new("GET", server_url, &[&proof]).with_access_token(TOKEN),
+            now(),
+        );
+        assert_eq!(
+            outcome.unwrap_err(),
+            Error::InvalidProof(ProofError::InvalidClaim("htu")),
+            "{server_url}"
         );
     }
     // The request's own query is ignored too.

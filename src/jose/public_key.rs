@@ -177,7 +177,7 @@ impl fmt::Debug for PublicKey {
         let mut s = f.debug_struct("PublicKey");
         s.field("type", &format_args!("{}", self.key_type));
         if let Some(alg) = self.alg {
-            s.field("alg", &alg);
+            s.field("alg", &format_args!("{alg}"));
         }
         s.field("jkt", &format_args!("{}", self.thumbprint))
             .finish()

@@ -80,11 +80,82 @@ impl SignKey {
 }
 
 /// Whether `point`, decompressed from `bytes`, is a strict Ed25519 public key: `bytes` is its
-/// canonical encoding (so `y < p`, and `x = 0` has no negative form) and it is not in the
-/// small-order subgroup. Both backends apply exactly this rule.
+/// canonical encoding and it is not in the small-order subgroup. Both backends apply exactly
+/// this rule.
+///
+/// An encoding is non-canonical when its 255-bit `y` is not below p = 2^255 − 19, or when
+/// `x = 0` carries a negative sign; the two points with `x = 0` (the identity and the point of
+/// order 2) are of small order, so checking `y < p` and the order covers both.
 pub(crate) fn ed25519_point_is_strict(
     bytes: &[u8; 32],
     point: &curve25519_dalek::edwards::EdwardsPoint,
 ) -> bool {
-    point.compress().as_bytes() == bytes && !point.is_small_order()
+    let y_at_least_p =
+        bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
+    !y_at_least_p && !point.is_small_order()
+}
+
+/// Whether an Ed25519 signature's `R` (its first 32 bytes) decompresses to a point of large
+/// order: the strict verification equation refuses small-order `R` (and a non-canonical `R`
+/// never equals the recomputed one). Both backends apply exactly this rule, before the
+/// equation itself.
+pub(crate) fn ed25519_r_is_strict(signature: &[u8]) -> bool {
+    let Some(r) = signature
+        .get(..32)
+        .and_then(|r| <[u8; 32]>::try_from(r).ok())
+    else {
+        return false;
+    };
+    curve25519_dalek::edwards::CompressedEdwardsY(r)
+        .decompress()
+        .is_some_and(|point| !point.is_small_order())
+}
+
+#[cfg(test)]
+mod tests {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+
+    use super::ed25519_point_is_strict;
+
+    fn strict(bytes: [u8; 32]) -> bool {
+        CompressedEdwardsY(bytes)
+            .decompress()
+            .is_some_and(|point| ed25519_point_is_strict(&bytes, &point))
+    }
+
+    #[test]
+    fn ed25519_strictness_matches_recompression() {
+        // y = p + k for the k that decompress (non-canonical), with either sign bit.
+        for k in 0u8..19 {
+            for sign in [0u8, 0x80] {
+                let mut bytes = [0xffu8; 32];
+                bytes[0] = 0xed + k;
+                bytes[31] = 0x7f | sign;
+                assert!(!strict(bytes), "y = p + {k}, sign {sign}");
+            }
+        }
+        // The base point and random-looking points agree with "compress gives the same bytes
+        // and the order is large".
+        let base = curve25519_dalek::constants::ED25519_BASEPOINT_COMPRESSED.to_bytes();
+        assert!(strict(base));
+        for seed in 0u8..=255 {
+            let mut bytes = [seed; 32];
+            bytes[31] &= 0x7f;
+            bytes[0] = bytes[0].wrapping_mul(31).wrapping_add(7);
+            if let Some(point) = CompressedEdwardsY(bytes).decompress() {
+                let reference = point.compress().to_bytes() == bytes && !point.is_small_order();
+                assert_eq!(
+                    ed25519_point_is_strict(&bytes, &point),
+                    reference,
+                    "{bytes:?}"
+                );
+            }
+        }
+        // Small order: the identity, and x = 0 with the sign bit set (non-canonical identity).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(!strict(identity));
+        identity[31] = 0x80;
+        assert!(!strict(identity));
+    }
 }

@@ -21,12 +21,7 @@ impl VerifyKey {
     }
 
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
-        let r: &[u8; 32] = signature
-            .get(..32)
-            .and_then(|r| r.try_into().ok())
-            .ok_or(JoseError::SignatureLength)?;
-        let r_point = curve25519_dalek::edwards::CompressedEdwardsY(*r).decompress();
-        if r_point.is_none_or(|point| point.is_small_order()) {
+        if !super::super::ed25519_r_is_strict(signature) {
             return Err(JoseError::InvalidSignature);
         }
         self.0
