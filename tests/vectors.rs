@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use keybound::{
-    Endpoint, Error, KeySet, ProofOptions, ProofRequest, ProofVerifier, PublicKey, RequestGuard,
-    ResourceRequest, TokenOptions, TokenVerifier, UnixTime,
+    Algorithm, Endpoint, Error, KeySet, ProofOptions, ProofRequest, ProofVerifier, PublicKey,
+    RequestGuard, ResourceRequest, TokenOptions, TokenVerifier, UnixTime,
 };
 use serde_json::Value;
 
@@ -47,6 +47,9 @@ mod proofs;
 #[path = "../examples/generate_vectors/requests.rs"]
 mod requests;
 #[allow(dead_code)]
+#[path = "../examples/generate_vectors/rsa_keys.rs"]
+mod rsa_keys;
+#[allow(dead_code)]
 #[path = "../examples/generate_vectors/suite.rs"]
 mod suite;
 
@@ -73,6 +76,17 @@ const FILES: &[(&str, &[&str])] = &[
             "step12-ath",
             "replay",
             "rfc-example",
+            "alg-confusion",
+            "alg-es384",
+            "alg-es512",
+            "alg-ed25519",
+            "alg-eddsa",
+            "alg-rs256",
+            "alg-rs384",
+            "alg-rs512",
+            "alg-ps256",
+            "alg-ps384",
+            "alg-ps512",
         ],
     ),
     ("htu.json", &["equal", "unequal", "invalid"]),
@@ -86,6 +100,7 @@ const FILES: &[(&str, &[&str])] = &[
             "proof",
             "nonce",
             "replay",
+            "algorithms",
         ],
     ),
     ("jwk.json", &["jwk-valid", "jwk-invalid", "jwks"]),
@@ -127,6 +142,14 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The JWS algorithms named in the array `v[key]`.
+fn algorithms(v: &Value, key: &str) -> Vec<Algorithm> {
+    strings(v, key)
+        .iter()
+        .map(|name| Algorithm::from_name(name).unwrap_or_else(|| panic!("unknown alg {name}")))
+        .collect()
+}
+
 /// Compares the observed failures of one file with the divergences listed for it.
 fn assert_divergences(file: &str, failures: &BTreeMap<String, String>) {
     let prefix = format!("{}/", file.trim_end_matches(".json"));
@@ -163,9 +186,13 @@ fn assert_divergences(file: &str, failures: &BTreeMap<String, String>) {
 // proofs.json and htu.json
 
 fn proof_verifier(config: &Value) -> ProofVerifier {
-    let options = ProofOptions::new()
+    let mut options = ProofOptions::new()
         .with_max_age_secs(number(config, "max_age_secs"))
         .with_leeway_secs(number(config, "leeway_secs"));
+    // Absent: the default, every algorithm.
+    if config.get("algs").is_some() {
+        options = options.with_algorithms(algorithms(config, "algs"));
+    }
     let verifier = ProofVerifier::new().with_options(options);
     match config["nonce"].as_str() {
         Some(nonce) => verifier.with_required_nonce(nonce).expect("nonce"),
@@ -364,24 +391,45 @@ fn run_request_step(guard: &RequestGuard, request: &Value, expected: &Value) -> 
             let reason_ok = expected["reason"]
                 .as_str()
                 .is_none_or(|reason| reason == r.error().reason());
+            // Present only where a case pins the challenge's `algs` (compared as a set).
+            let algs_ok = expected.get("challenge_algs").is_none_or(|_| {
+                let want: BTreeSet<String> =
+                    strings(expected, "challenge_algs").into_iter().collect();
+                challenge_algs(r.www_authenticate()) == Some(want)
+            });
             if Some(u64::from(r.status())) == expected["status"].as_u64()
                 && code == expected["error"].as_str()
                 && reason_ok
                 && r.dpop_nonce() == expected["dpop_nonce"].as_str()
                 && challenge_ok
+                && algs_ok
             {
                 Ok(())
             } else {
                 Err(format!(
-                    "refused {got}; expected {} {} ({}) nonce {}",
+                    "refused {got}; expected {} {} ({}) nonce {} algs {}",
                     expected["status"],
                     expected["error"],
                     expected["reason"],
-                    expected["dpop_nonce"]
+                    expected["dpop_nonce"],
+                    expected.get("challenge_algs").unwrap_or(&Value::Null)
                 ))
             }
         }
     }
+}
+
+/// The names in the `algs` parameter of the `DPoP` challenge of a `WWW-Authenticate` value.
+fn challenge_algs(www_authenticate: &str) -> Option<BTreeSet<String>> {
+    let dpop = &www_authenticate[www_authenticate.find("DPoP")?..];
+    let start = dpop.find("algs=\"")? + "algs=\"".len();
+    let end = dpop[start..].find('"')?;
+    Some(
+        dpop[start..start + end]
+            .split(' ')
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 fn run_request_case(case: &Value) -> Result<(), String> {
@@ -415,27 +463,28 @@ fn run_key_case(case: &Value) -> Result<(), String> {
     let input = &case["input"];
     let expected = &case["expected"];
     let valid = expected["valid"].as_bool().expect("valid");
-    let outcome: Result<String, String> = match text(case, "type") {
+    let kind = text(case, "type");
+    let outcome: Result<String, String> = match kind {
         "jwk" => PublicKey::from_jwk(text(input, "jwk"))
             .map(|key| key.thumbprint().to_string())
             .map_err(|e| e.reason().to_owned()),
         "jwks" => KeySet::from_jwks(text(input, "jwks"))
             .map(|set| {
-                let kids = strings(expected, "kids");
-                let all_found = kids.iter().all(|kid| set.get(kid).is_some());
-                format!("{} keys, expected kids found: {all_found}", set.len())
+                let kids = if valid {
+                    strings(expected, "kids")
+                } else {
+                    Vec::new()
+                };
+                set_summary(&set, &kids)
             })
             .map_err(|e| e.reason().to_owned()),
         other => panic!("unknown case type {other}"),
     };
     match (outcome, valid) {
         (Ok(got), true) => {
-            let want = match text(case, "type") {
+            let want = match kind {
                 "jwk" => text(expected, "jkt").to_owned(),
-                _ => format!(
-                    "{} keys, expected kids found: true",
-                    strings(expected, "kids").len()
-                ),
+                _ => expected_set_summary(expected),
             };
             if got == want {
                 Ok(())
@@ -451,6 +500,38 @@ fn run_key_case(case: &Value) -> Result<(), String> {
             expected["reason"]
         )),
     }
+}
+
+/// What a usable set holds: its size, which of `kids` it lacks, which entries it skipped.
+fn set_summary(set: &KeySet, kids: &[String]) -> String {
+    let missing: Vec<&str> = kids
+        .iter()
+        .filter(|kid| set.get(kid).is_none())
+        .map(String::as_str)
+        .collect();
+    let skipped: Vec<usize> = set.skipped().iter().map(|s| s.index).collect();
+    format!(
+        "{} keys, kids not found: {missing:?}, skipped entries: {skipped:?}",
+        set.len()
+    )
+}
+
+/// [`set_summary`] as the case expects it; `skipped` is absent when no entry is skipped.
+fn expected_set_summary(expected: &Value) -> String {
+    let skipped: Vec<u64> = match expected.get("skipped") {
+        None => Vec::new(),
+        Some(list) => list
+            .as_array()
+            .expect("skipped is an array")
+            .iter()
+            .map(|i| i.as_u64().expect("an index"))
+            .collect(),
+    };
+    let none: [&str; 0] = [];
+    format!(
+        "{} keys, kids not found: {none:?}, skipped entries: {skipped:?}",
+        strings(expected, "kids").len()
+    )
 }
 
 #[test]

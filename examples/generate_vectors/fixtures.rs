@@ -2,7 +2,8 @@
 
 use crate::drbg::Drbg;
 use crate::jose::b64;
-use crate::keys::Key;
+use crate::keys::{EcKey, Ed25519Key, Key, RsaKey};
+use crate::rsa_keys;
 
 /// The verifier's clock in every case unless the case says otherwise (2023-11-14T22:13:20Z).
 pub const NOW: u64 = 1_700_000_000;
@@ -45,6 +46,20 @@ pub struct Fixtures {
     pub issuer2: Key,
     /// A key the issuer never published.
     pub rogue: Key,
+    /// The client's DPoP keys of the other families (`key/client-p384`, `key/client-p521`,
+    /// `key/client-ed25519`; RSA: the fixed 2048-bit key of `rsa_keys.rs`).
+    pub client_p384: EcKey,
+    pub client_p521: EcKey,
+    pub client_ed25519: Ed25519Key,
+    pub client_rsa: RsaKey,
+    /// The issuer's RSA token-signing keys, published with `alg` RS256 and PS256.
+    pub issuer_rs256: RsaKey,
+    pub issuer_ps256: RsaKey,
+    /// RSA keys of the sizes at and beyond the limits: 1024 bits (below any minimum), 4096
+    /// (the largest proof key) and 8192 bits.
+    pub rsa_1024: RsaKey,
+    pub rsa_4096: RsaKey,
+    pub rsa_8192: RsaKey,
 }
 
 impl Fixtures {
@@ -58,6 +73,15 @@ impl Fixtures {
             issuer: key("issuer"),
             issuer2: key("issuer2"),
             rogue: key("rogue"),
+            client_p384: EcKey::p384(&mut Drbg::new(seed, "key/client-p384")),
+            client_p521: EcKey::p521(&mut Drbg::new(seed, "key/client-p521")),
+            client_ed25519: Ed25519Key::generate(&mut Drbg::new(seed, "key/client-ed25519")),
+            client_rsa: RsaKey::new(&rsa_keys::CLIENT_2048, seed),
+            issuer_rs256: RsaKey::new(&rsa_keys::ISSUER_RS256_2048, seed),
+            issuer_ps256: RsaKey::new(&rsa_keys::ISSUER_PS256_2048, seed),
+            rsa_1024: RsaKey::new(&rsa_keys::WEAK_1024, seed),
+            rsa_4096: RsaKey::new(&rsa_keys::LARGE_4096, seed),
+            rsa_8192: RsaKey::new(&rsa_keys::HUGE_8192, seed),
         }
     }
 

@@ -1,13 +1,13 @@
 //! JOSE building blocks written out here, independently of the library under test: base64url,
 //! RFC 7638 thumbprints, `ath`, hand-made JSON members, compact JWS assembly, DER, HMAC.
 //!
-//! Keys and ES256 signatures come from `keys.rs` (the `p256` crate); nothing here calls the
+//! Keys and signatures come from `keys.rs` (the RustCrypto crates); nothing here calls the
 //! library under test.
 
 use sha2::{Digest, Sha256};
 
 use crate::json::quote;
-use crate::keys::Key;
+use crate::keys::{Alg, AnyKey, Key};
 
 const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const STD_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -42,6 +42,22 @@ pub fn b64_index(c: char) -> usize {
         .iter()
         .position(|&a| char::from(a) == c)
         .expect("not a base64url character")
+}
+
+/// Bytes of unpadded base64url text made by this generator or copied from an RFC (constants
+/// only: panics on anything else).
+pub fn b64_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut n) = (0u32, 0);
+    for c in text.chars() {
+        acc = (acc << 6) | u32::try_from(b64_index(c)).expect("6 bits");
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push(u8::try_from((acc >> n) & 0xff).expect("byte"));
+        }
+    }
+    out
 }
 
 /// The base64url character with index `i`.
@@ -82,6 +98,30 @@ pub fn thumbprint(x: &[u8], y: &[u8]) -> String {
     b64(&sha256(canonical.as_bytes()))
 }
 
+/// The RFC 7638 thumbprint of an EC key on `crv` (RFC 7638 §3.2: `crv`, `kty`, `x`, `y`).
+pub fn ec_thumbprint(crv: &str, x: &[u8], y: &[u8]) -> String {
+    let canonical = format!(
+        r#"{{"crv":{},"kty":"EC","x":"{}","y":"{}"}}"#,
+        quote(crv),
+        b64(x),
+        b64(y)
+    );
+    b64(&sha256(canonical.as_bytes()))
+}
+
+/// The RFC 7638 thumbprint of an OKP key (RFC 8037 §2: `crv`, `kty`, `x`).
+pub fn okp_thumbprint(crv: &str, x: &[u8]) -> String {
+    let canonical = format!(r#"{{"crv":{},"kty":"OKP","x":"{}"}}"#, quote(crv), b64(x));
+    b64(&sha256(canonical.as_bytes()))
+}
+
+/// The RFC 7638 thumbprint of an RSA key (RFC 7638 §3.2: `e`, `kty`, `n`), from the base64url
+/// texts of `n` and `e`.
+pub fn rsa_thumbprint(n_b64: &str, e_b64: &str) -> String {
+    let canonical = format!(r#"{{"e":"{e_b64}","kty":"RSA","n":"{n_b64}"}}"#);
+    b64(&sha256(canonical.as_bytes()))
+}
+
 /// HMAC-SHA-256 (RFC 2104), for the algorithm-confusion case.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
@@ -98,6 +138,24 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     outer.update(block.map(|b| b ^ 0x5c));
     outer.update(inner);
     outer.finalize().into()
+}
+
+/// The EMSA-PKCS1-v1_5 encoding of `message` with SHA-256 for a `k`-octet modulus
+/// (RFC 8017 §9.2): `0x00 ‖ 0x01 ‖ 0xFF… ‖ 0x00 ‖ DigestInfo(SHA-256(message))`. Under a
+/// public exponent of 1 it is its own RS256 signature.
+pub fn emsa_pkcs1_v15_sha256(message: &[u8], k: usize) -> Vec<u8> {
+    /// The DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1).
+    const PREFIX: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    let mut em = vec![0x00, 0x01];
+    em.resize(k - PREFIX.len() - 32 - 1, 0xff);
+    em.push(0x00);
+    em.extend(PREFIX);
+    em.extend(sha256(message));
+    assert_eq!(em.len(), k);
+    em
 }
 
 /// The DER `ECDSA-Sig-Value` (RFC 3279 §2.2.3) of a 64-byte `r ‖ s` signature.
@@ -142,10 +200,28 @@ pub const P256_N: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9ca
 /// The P-384 base point (SEC 2 §2.5.1): a valid point on the wrong curve.
 pub const P384_GX: &str = "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7";
 pub const P384_GY: &str = "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f";
-/// The RSA public key of RFC 7638 §3.1 (from RFC 7517 Appendix A.1).
+/// Ed25519 public-key encodings (RFC 8032 §5.1.2: `y` little-endian, the sign of `x` in the
+/// top bit) of small-order points: the identity `(0, 1)` and `(0, −1)` of order 2.
+pub const ED25519_IDENTITY: &str =
+    "0100000000000000000000000000000000000000000000000000000000000000";
+pub const ED25519_ORDER_2: &str =
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
+/// `y = p + 1` with `p = 2^255 − 19`: a non-canonical encoding (of the identity) that
+/// RFC 8032 §5.1.3 step 1 refuses (`y ≥ p`).
+pub const ED25519_NON_CANONICAL_IDENTITY: &str =
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f";
+/// The Ed25519 group order `L = 2^252 + 27742317777372353535851937790883648493`
+/// (RFC 8032 §5.1), little-endian as `S` is encoded.
+pub const ED25519_L_LE: &str = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+/// The RSA public key of RFC 7638 §3.1 (from RFC 7517 Appendix A.1), `e` = AQAB; its
+/// thumbprint is [`RFC7638_RSA_JKT`].
 pub const RFC7638_RSA_N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+/// The thumbprint of the RFC 7638 §3.1 example key, as RFC 7638 §3.1 gives it.
+pub const RFC7638_RSA_JKT: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 /// The Ed25519 public key of RFC 8037 Appendix A.2.
 pub const RFC8037_ED25519_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+/// Its thumbprint, as RFC 8037 Appendix A.3 gives it.
+pub const RFC8037_ED25519_JKT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
 
 /// The members of a JSON object as raw JSON text (names as JSON string literals), in order,
 /// duplicates allowed: proofs with any defect can be written exactly.
@@ -221,6 +297,63 @@ pub fn jwk_of(key: &Key) -> Members {
 /// The RFC 7638 thumbprint of `key`, computed here.
 pub fn jkt_of(key: &Key) -> String {
     thumbprint(key.x(), key.y())
+}
+
+/// The public JWK members `kty`, `crv`, `x` of an OKP key (RFC 8037 §2).
+pub fn okp_jwk(crv: &str, x: &[u8]) -> Members {
+    Members::new()
+        .str("kty", "OKP")
+        .str("crv", crv)
+        .str("x", &b64(x))
+}
+
+/// The public JWK members `kty`, `n`, `e` of an RSA key (RFC 7518 §6.3.1).
+pub fn rsa_jwk(n: &[u8], e: &[u8]) -> Members {
+    Members::new()
+        .str("kty", "RSA")
+        .str("n", &b64(n))
+        .str("e", &b64(e))
+}
+
+/// The public JWK members of any key, in the order its RFC lists them.
+pub fn public_jwk(key: AnyKey<'_>) -> Members {
+    match key {
+        AnyKey::P256(k) => jwk_of(k),
+        AnyKey::Ec(k) => Members::new()
+            .str("kty", "EC")
+            .str("crv", k.crv())
+            .str("x", &b64(k.x()))
+            .str("y", &b64(k.y())),
+        AnyKey::Ed25519(k) => okp_jwk("Ed25519", k.x()),
+        AnyKey::Rsa(k) => rsa_jwk(k.n(), k.e()),
+    }
+}
+
+/// The RFC 7638 thumbprint of any key, computed here.
+pub fn jkt_any(key: AnyKey<'_>) -> String {
+    match key {
+        AnyKey::P256(k) => jkt_of(k),
+        AnyKey::Ec(k) => ec_thumbprint(k.crv(), k.x(), k.y()),
+        AnyKey::Ed25519(k) => okp_thumbprint("Ed25519", k.x()),
+        AnyKey::Rsa(k) => rsa_thumbprint(&b64(k.n()), &b64(k.e())),
+    }
+}
+
+/// `signing_input.signature`: `alg` by `key` over the exact bytes of `signing_input`.
+pub fn sign_input_with(key: AnyKey<'_>, alg: Alg, signing_input: &str) -> String {
+    format!(
+        "{signing_input}.{}",
+        b64(&key.sign(alg, signing_input.as_bytes()))
+    )
+}
+
+/// A compact JWS of `header` and `payload` (JSON text) signed with `alg` by `key`.
+pub fn compact_with(key: AnyKey<'_>, alg: Alg, header: &str, payload: &str) -> String {
+    sign_input_with(
+        key,
+        alg,
+        &format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes())),
+    )
 }
 
 /// `signing_input.signature`: ES256 over the exact bytes of `signing_input`.

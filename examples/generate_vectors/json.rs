@@ -121,6 +121,18 @@ pub fn quote(s: &str) -> String {
 }
 
 impl J {
+    /// This object with member `name` appended (objects only).
+    pub fn with(self, name: &str, value: impl Into<J>) -> J {
+        match self {
+            J::Obj(mut members) => {
+                debug_assert!(members.iter().all(|(n, _)| n != name), "duplicate {name}");
+                members.push((name.to_owned(), value.into()));
+                J::Obj(members)
+            }
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
     /// Pretty-printed text, two-space indentation, ending with a newline.
     pub fn pretty(&self) -> String {
         let mut out = String::new();

@@ -4,13 +4,17 @@
 //! cargo run --example generate_vectors                       # rewrite vectors/ with the default seed
 //! cargo run --example generate_vectors -- --seed 7 --out /tmp/v
 //! cargo run --example generate_vectors -- --check            # exit 1 if vectors/ is out of date
+//! cargo run --example generate_vectors -- --rsa-keys         # print rsa_keys.rs afresh (~20 s)
 //! ```
 //!
 //! Output is a pure function of the seed: no clock, no system randomness. Keys come from
-//! SHA-256 in counter mode over the seed (`drbg.rs`); ES256 signatures are deterministic
-//! (RFC 6979). Keys and signatures are made with the `p256` crate directly (`keys.rs`), never
-//! with keybound, so the vectors do not depend on the library under test. The case-building code lives in the modules so that `tests/vectors.rs` can run
-//! it in-process and compare its output with the committed files byte for byte.
+//! SHA-256 in counter mode over the seed (`drbg.rs`), except the RSA keys, drawn once from it
+//! and kept in `rsa_keys.rs`; ECDSA (RFC 6979), Ed25519 and RSA PKCS#1 v1.5 signatures are
+//! deterministic, and PSS salts come from the seed too. Keys and signatures are made with the
+//! RustCrypto crates directly (`keys.rs`), never with keybound, so the vectors do not depend on
+//! the library under test. The case-building code lives in the modules so that
+//! `tests/vectors.rs` can run it in-process and compare its output with the committed files
+//! byte for byte.
 
 mod case;
 mod drbg;
@@ -23,12 +27,14 @@ mod keys;
 mod proof;
 mod proofs;
 mod requests;
+mod rsa_keys;
 mod suite;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: generate_vectors [--seed N] [--out DIR] [--check]";
+const USAGE: &str =
+    "usage: generate_vectors [--seed N] [--out DIR] [--check] | generate_vectors --rsa-keys";
 
 fn main() -> ExitCode {
     let mut seed = suite::DEFAULT_SEED;
@@ -46,6 +52,10 @@ fn main() -> ExitCode {
                 None => return usage("--out needs a directory"),
             },
             "--check" => check = true,
+            "--rsa-keys" => {
+                print!("{}", keys::rsa_keys_source());
+                return ExitCode::SUCCESS;
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;

@@ -1,11 +1,11 @@
 //! Shared shapes of proof cases: the verifier, the request, the outcome, hand-made proofs.
 //! Used by `proofs.json` and `htu.json`, whose cases run the same way.
 
-use crate::keys::Key;
+use crate::keys::{Alg, AnyKey, Key};
 
 use crate::case::Case;
 use crate::fixtures::{Fixtures, LEEWAY, MAX_AGE, NOW};
-use crate::jose::{ath, compact, jwk_of, Members};
+use crate::jose::{ath, compact_with, public_jwk, Members};
 use crate::json::{obj, J};
 
 /// How the verifier of a case is configured.
@@ -15,6 +15,9 @@ pub struct Verifier {
     pub leeway: u64,
     /// The one nonce the server handed out and now requires, if any.
     pub nonce: Option<String>,
+    /// The proof algorithms the verifier is configured to accept; `None`: the default (every
+    /// algorithm the suite uses). Written only when set, so older cases are unchanged.
+    pub algs: Option<Vec<&'static str>>,
 }
 
 impl Verifier {
@@ -24,6 +27,7 @@ impl Verifier {
             max_age: MAX_AGE,
             leeway: LEEWAY,
             nonce: None,
+            algs: None,
         }
     }
 
@@ -38,7 +42,15 @@ impl Verifier {
         Self {
             max_age,
             leeway,
-            nonce: None,
+            ..Self::standard()
+        }
+    }
+
+    /// The standard verifier accepting only `algs`.
+    pub fn with_algs(algs: &[&'static str]) -> Self {
+        Self {
+            algs: Some(algs.to_vec()),
+            ..Self::standard()
         }
     }
 
@@ -47,6 +59,7 @@ impl Verifier {
             .set("max_age_secs", self.max_age)
             .set("leeway_secs", self.leeway)
             .set("nonce", self.nonce.clone())
+            .opt("algs", self.algs.clone())
             .done()
     }
 }
@@ -132,10 +145,12 @@ impl Outcome {
     }
 }
 
-/// A hand-made proof: header and claims as raw JSON members, signed by `key`.
+/// A hand-made proof: header and claims as raw JSON members, signed by `key` with `alg`
+/// (whatever the header says).
 #[derive(Clone)]
 pub struct Proof<'a> {
-    pub key: &'a Key,
+    pub key: AnyKey<'a>,
+    pub alg: Alg,
     pub header: Members,
     pub claims: Members,
 }
@@ -143,12 +158,26 @@ pub struct Proof<'a> {
 impl<'a> Proof<'a> {
     /// `{"typ":"dpop+jwt","alg":"ES256","jwk":…}` and `{"jti","htm","htu","iat"}`.
     pub fn new(key: &'a Key, jti: &str, method: &str, url: &str, iat: u64) -> Self {
+        Self::with_key(AnyKey::P256(key), Alg::Es256, jti, method, url, iat)
+    }
+
+    /// `{"typ":"dpop+jwt","alg":<alg>,"jwk":<key>}` and `{"jti","htm","htu","iat"}`, signed
+    /// with `alg` by `key`.
+    pub fn with_key(
+        key: AnyKey<'a>,
+        alg: Alg,
+        jti: &str,
+        method: &str,
+        url: &str,
+        iat: u64,
+    ) -> Self {
         Self {
             key,
+            alg,
             header: Members::new()
                 .str("typ", "dpop+jwt")
-                .str("alg", "ES256")
-                .raw("jwk", jwk_of(key).text()),
+                .str("alg", alg.name())
+                .raw("jwk", public_jwk(key).text()),
             claims: Members::new()
                 .str("jti", jti)
                 .str("htm", method)
@@ -172,14 +201,26 @@ impl<'a> Proof<'a> {
         self.claims(|c| c.str("ath", &ath(access_token)))
     }
 
-    pub fn signed_by(mut self, key: &'a Key) -> Self {
+    /// Signed with ES256 by the P-256 `key` instead.
+    pub fn signed_by(self, key: &'a Key) -> Self {
+        self.signed_with(AnyKey::P256(key), Alg::Es256)
+    }
+
+    /// Signed with `alg` by `key` instead (the header is unchanged).
+    pub fn signed_with(mut self, key: AnyKey<'a>, alg: Alg) -> Self {
         self.key = key;
+        self.alg = alg;
         self
+    }
+
+    /// The signature of this proof's key and algorithm over `message`.
+    pub fn signature(&self, message: &[u8]) -> Vec<u8> {
+        self.key.sign(self.alg, message)
     }
 
     /// The compact JWS.
     pub fn text(&self) -> String {
-        compact(self.key, &self.header.text(), &self.claims.text())
+        compact_with(self.key, self.alg, &self.header.text(), &self.claims.text())
     }
 
     /// The decoded texts, for the informative `decoded` member.

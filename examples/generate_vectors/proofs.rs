@@ -6,13 +6,19 @@
 use serde_json::Value;
 
 use crate::case::Case;
+use crate::drbg::Drbg;
 use crate::fixtures::{Fixtures, API_URL, LEEWAY, MAX_AGE, NONCE, NOW, OPAQUE_TOKEN, TOKEN_URL};
 use crate::jose::{
-    ath, b64, b64_index, b64_std, compact, compact_bytes, der, ec_jwk, hex, hex32, hmac_sha256,
-    jkt_of, jwk_of, non_canonical, padded, sha256, sign_input, sub256, Members, P256_N, P256_P,
-    P384_GX, P384_GY, RFC7638_RSA_N, RFC8037_ED25519_X,
+    ath, b64, b64_index, b64_std, compact, compact_bytes, compact_with, der, ec_jwk, hex, hex32,
+    hmac_sha256, jkt_of, jwk_of, non_canonical, padded, sha256, sign_input, sub256, Members,
+    P256_N, P256_P, P384_GX, P384_GY, RFC7638_RSA_N, RFC8037_ED25519_X,
+};
+use crate::jose::{
+    b64_decode, emsa_pkcs1_v15_sha256, jkt_any, okp_jwk, public_jwk, rsa_jwk, ED25519_IDENTITY,
+    ED25519_L_LE, ED25519_NON_CANONICAL_IDENTITY, ED25519_ORDER_2,
 };
 use crate::json::quote;
+use crate::keys::{Alg, AnyKey};
 use crate::proof::{Cases, Meta, Outcome, Proof, Req, Verifier};
 
 /// The RFC 9449 examples (Figure 1, §5 refresh, §7.1), as checked into the repository.
@@ -75,6 +81,11 @@ impl<'f> Gen<'f> {
         .ath(OPAQUE_TOKEN)
     }
 
+    /// A valid token-request proof by `key` with `alg` (header `alg` and `jwk` to match).
+    fn tp_with(&self, category: &str, name: &str, key: AnyKey<'f>, alg: Alg) -> Proof<'f> {
+        Proof::with_key(key, alg, &self.jti(category, name), "POST", TOKEN_URL, NOW)
+    }
+
     fn client_jkt(&self) -> String {
         jkt_of(&self.fx().client)
     }
@@ -134,6 +145,8 @@ pub fn cases(fx: &Fixtures) -> Vec<Case> {
     step12(&mut g);
     replay(&mut g);
     rfc_examples(&mut g);
+    alg_confusion(&mut g);
+    algorithms(&mut g);
     g.c.cases
 }
 
@@ -167,7 +180,7 @@ fn baseline(g: &mut Gen<'_>) {
         "{{ \"typ\" : \"dpop+jwt\" ,\n \"alg\" : \"ES256\" ,\n \"jwk\" : {} }}",
         jwk_of(&g.fx().client).text()
     );
-    let text = compact(p.key, &header, &p.claims.text());
+    let text = compact_with(p.key, p.alg, &header, &p.claims.text());
     g.token_case(
         meta(
             CAT,
@@ -925,7 +938,6 @@ fn step4(g: &mut Gen<'_>) {
 fn step5(g: &mut Gen<'_>) {
     const CAT: &str = "step5-alg";
     const REQ: &str = "RFC 9449 §4.3 step 5";
-    const POLICY: &str = "RFC 9449 §4.3 step 5 (supported and acceptable per local policy); suite profile: ES256 only";
     let fx = g.fx();
     let p = g.tp(CAT, "none").header(|h| h.str("alg", "none"));
     let text = format!(
@@ -953,29 +965,27 @@ fn step5(g: &mut Gen<'_>) {
         b64(&hmac_sha256(secret.as_bytes(), input.as_bytes()))
     );
     g.token_case(meta(CAT, "hs256-public-key-as-secret", REQ, true, "alg HS256, MAC keyed with the text of the public jwk (algorithm confusion): symmetric algorithms are never acceptable."), text, Outcome::invalid("unsupported_alg"), Some(p));
-    for (name, alg, normative) in [
-        ("rs256", "RS256", false),
-        ("es384", "ES384", false),
-        ("eddsa", "EdDSA", false),
-        ("lowercase-es256", "es256", true),
-        ("es256-trailing-space", "ES256 ", true),
+    // A P-256 key fixes ES256 (RFC 8725 §3.1): a header naming any other supported algorithm
+    // does not fit the key; a name that is not registered at all is not supported.
+    const CASE: &str = "RFC 9449 §4.3 step 5; RFC 7515 §4.1.1 (alg values are case-sensitive)";
+    for (name, alg, requirement, reason) in [
+        ("rs256", "RS256", "RFC 9449 §4.3 steps 5–6; RFC 8725 §3.1 (the key fixes the algorithm); RFC 7518 §3.3 (RS256 needs an RSA key)", "alg_key_mismatch"),
+        ("es384", "ES384", "RFC 9449 §4.3 steps 5–6; RFC 8725 §3.1 (the key fixes the algorithm); RFC 7518 §3.4 (ES384 is ECDSA on P-384)", "alg_key_mismatch"),
+        ("eddsa", "EdDSA", "RFC 9449 §4.3 steps 5–6; RFC 8725 §3.1 (the key fixes the algorithm); RFC 8037 §3.1 (EdDSA needs an OKP key)", "alg_key_mismatch"),
+        ("lowercase-es256", "es256", CASE, "unsupported_alg"),
+        ("es256-trailing-space", "ES256 ", CASE, "unsupported_alg"),
     ] {
         let p = g.tp(CAT, name).header(|h| h.str("alg", alg));
-        let requirement = if normative {
-            "RFC 9449 §4.3 step 5; RFC 7515 §4.1.1 (alg values are case-sensitive)"
-        } else {
-            POLICY
-        };
         g.proof_case(
             meta(
                 CAT,
                 name,
                 requirement,
-                normative,
+                true,
                 &format!("alg is {alg:?}; the signature is a valid ES256 signature by the jwk."),
             ),
             p,
-            Outcome::invalid("unsupported_alg"),
+            Outcome::invalid(reason),
         );
     }
     let p = g.tp(CAT, "missing").header(|h| h.without("alg"));
@@ -1002,6 +1012,38 @@ fn step5(g: &mut Gen<'_>) {
         p,
         Outcome::invalid("invalid_header_parameter"),
     );
+
+    // Local policy (input.verifier.algs): a verifier configured for ES256 and PS256 only.
+    const POLICY: &str = "RFC 9449 §4.3 step 5 (acceptable per local policy: input.verifier.algs)";
+    let narrow = Verifier::with_algs(&["ES256", "PS256"]);
+    let ed = AnyKey::Ed25519(&fx.client_ed25519);
+    let rsa = AnyKey::Rsa(&fx.client_rsa);
+    for (name, key, alg, outcome, description) in [
+        (
+            "outside-configured-set",
+            ed,
+            Alg::Ed25519,
+            Outcome::invalid("unsupported_alg"),
+            "A valid Ed25519 proof for a verifier that accepts only ES256 and PS256.",
+        ),
+        (
+            "inside-configured-set",
+            rsa,
+            Alg::Ps256,
+            Outcome::Valid(jkt_any(rsa)),
+            "A valid PS256 proof for a verifier that accepts only ES256 and PS256.",
+        ),
+    ] {
+        let p = g.tp_with(CAT, name, key, alg);
+        let text = p.text();
+        g.c.single(
+            meta(CAT, name, POLICY, true, description),
+            &narrow,
+            Gen::token_request(vec![text]),
+            outcome,
+            Some(p.decoded()),
+        );
+    }
 }
 
 fn crit(g: &mut Gen<'_>) {
@@ -1150,9 +1192,7 @@ fn step6(g: &mut Gen<'_>) {
         Some(p),
     );
     let p = g.tp(CAT, "signed-decoded-json");
-    let sig = p
-        .key
-        .sign_es256(format!("{}.{}", p.header.text(), p.claims.text()).as_bytes());
+    let sig = p.signature(format!("{}.{}", p.header.text(), p.claims.text()).as_bytes());
     let text = format!(
         "{}.{}.{}",
         b64(p.header.text().as_bytes()),
@@ -1333,10 +1373,11 @@ fn step7(g: &mut Gen<'_>) {
         Outcome::invalid("private_key_in_jwk"),
     );
 
-    let bad_keys: Vec<(&str, bool, &str, Members)> = vec![
+    // Keys of another type or curve are valid keys, but the header's ES256 needs a P-256 key.
+    const MISMATCH: &str = "RFC 9449 §4.3 steps 5–6; RFC 8725 §3.1 (the key fixes the algorithm); RFC 7518 §3.4 (ES256 needs a P-256 key)";
+    let other_keys: Vec<(&str, &str, Members)> = vec![
         (
             "rsa",
-            true,
             "jwk is the RSA key of RFC 7638 §3.1; ES256 needs a P-256 key.",
             Members::new()
                 .str("kty", "RSA")
@@ -1345,8 +1386,7 @@ fn step7(g: &mut Gen<'_>) {
         ),
         (
             "okp-ed25519",
-            true,
-            "jwk is the Ed25519 key of RFC 8037 Appendix A.2.",
+            "jwk is the Ed25519 key of RFC 8037 Appendix A.2; ES256 needs a P-256 key.",
             Members::new()
                 .str("kty", "OKP")
                 .str("crv", "Ed25519")
@@ -1354,14 +1394,23 @@ fn step7(g: &mut Gen<'_>) {
         ),
         (
             "p384",
-            true,
-            "jwk is a valid P-384 point (the P-384 base point).",
+            "jwk is a valid P-384 point (the P-384 base point); ES256 needs a P-256 key.",
             Members::new()
                 .str("kty", "EC")
                 .str("crv", "P-384")
                 .str("x", &b64(&hex(P384_GX)))
                 .str("y", &b64(&hex(P384_GY))),
         ),
+    ];
+    for (name, description, jwk) in other_keys {
+        let p = g.tp(CAT, name).header(|h| h.raw("jwk", jwk.text()));
+        g.proof_case(
+            meta(CAT, name, MISMATCH, true, description),
+            p,
+            Outcome::invalid("alg_key_mismatch"),
+        );
+    }
+    let bad_keys: Vec<(&str, bool, &str, Members)> = vec![
         (
             "crv-lowercase",
             true,
@@ -1475,6 +1524,454 @@ fn step7(g: &mut Gen<'_>) {
         p,
         Outcome::Valid(jkt),
     );
+    step7_other_keys(g);
+}
+
+/// Unusable proof keys of the other families. Each proof is signed so that, but for the key,
+/// a verifier would accept it (or, where no valid signature can exist, says why).
+fn step7_other_keys(g: &mut Gen<'_>) {
+    const CAT: &str = "step7-jwk";
+    let fx = g.fx();
+    let rsa = &fx.client_rsa;
+    let ed = &fx.client_ed25519;
+
+    let p = g.tp(CAT, "oct-key").header(|h| {
+        h.raw(
+            "jwk",
+            Members::new()
+                .str("kty", "oct")
+                .str("k", &b64(&[42u8; 32]))
+                .text(),
+        )
+    });
+    g.proof_case(
+        meta(
+            CAT,
+            "oct-key",
+            "RFC 9449 §4.3 step 7; RFC 7518 §6.4.1 (k is the secret key)",
+            true,
+            "jwk is a symmetric (oct) key with its secret k, on an otherwise valid ES256 proof.",
+        ),
+        p,
+        Outcome::invalid("private_key_in_jwk"),
+    );
+    let p = g
+        .tp_with(CAT, "x25519-key", AnyKey::Ed25519(ed), Alg::Ed25519)
+        .header(|h| h.raw("jwk", okp_jwk("X25519", ed.x()).text()));
+    g.proof_case(
+        meta(CAT, "x25519-key", "RFC 9449 §4.3 steps 5–6; RFC 8037 §3.2 (X25519 keys are for ECDH-ES, not signatures)", true, "alg Ed25519 with a jwk on crv X25519 holding the 32 bytes of the Ed25519 key that signed the proof."),
+        p,
+        Outcome::invalid("invalid_jwk"),
+    );
+    let p = g.tp(CAT, "ed448-key").header(|h| {
+        h.str("alg", "EdDSA")
+            .raw("jwk", okp_jwk("Ed448", &[0x42; 57]).text())
+    });
+    let mut junk = [0u8; 114];
+    Drbg::new(fx.seed, "junk/proofs/step7-jwk/ed448-key").fill(&mut junk);
+    let text = format!(
+        "{}.{}.{}",
+        b64(p.header.text().as_bytes()),
+        b64(p.claims.text().as_bytes()),
+        b64(&junk)
+    );
+    g.token_case(
+        meta(CAT, "ed448-key", "RFC 8037 §3.1 (EdDSA with Ed448 is registered); suite profile: Ed448 is not supported", false, "alg EdDSA with an Ed448 jwk (57 bytes of x) and 114 bytes of signature that are no Ed448 signature: refused for the key here; an implementation supporting Ed448 refuses the signature instead."),
+        text,
+        Outcome::invalid("invalid_jwk"),
+        Some(p),
+    );
+    let p = g.tp_with(CAT, "rsa-1024-key", AnyKey::Rsa(&fx.rsa_1024), Alg::Rs256);
+    g.proof_case(
+        meta(
+            CAT,
+            "rsa-1024-key",
+            "RFC 7518 §3.3 (a key of size 2048 bits or larger MUST be used)",
+            true,
+            "A valid RS256 proof by a 1024-bit RSA key.",
+        ),
+        p,
+        Outcome::invalid("invalid_jwk"),
+    );
+    let p = g.tp_with(CAT, "rsa-8192-key", AnyKey::Rsa(&fx.rsa_8192), Alg::Rs256);
+    g.proof_case(
+        meta(CAT, "rsa-8192-key", "RFC 9449 §4.3 step 5 (acceptable per local policy); suite profile: proof keys at most 4096 bits (the client picks its key; verification cost grows with it)", false, "A valid RS256 proof by an 8192-bit RSA key."),
+        p,
+        Outcome::invalid("invalid_jwk"),
+    );
+    let p = g
+        .tp_with(CAT, "rsa-e-1", AnyKey::Rsa(rsa), Alg::Rs256)
+        .header(|h| h.raw("jwk", rsa_jwk(rsa.n(), &[1]).text()));
+    let input = format!(
+        "{}.{}",
+        b64(p.header.text().as_bytes()),
+        b64(p.claims.text().as_bytes())
+    );
+    let forged = emsa_pkcs1_v15_sha256(input.as_bytes(), rsa.n().len());
+    g.token_case(
+        meta(CAT, "rsa-e-1", "RFC 8017 §3.1 (3 <= e <= n - 1)", true, "jwk is the client's RSA modulus with e = 1; the signature is the EMSA-PKCS1-v1_5 encoding of the signing input itself, which satisfies s^e mod n = EM under e = 1: anyone can make it."),
+        format!("{input}.{}", b64(&forged)),
+        Outcome::invalid("invalid_jwk"),
+        Some(p),
+    );
+    let p = g
+        .tp_with(CAT, "rsa-e-even", AnyKey::Rsa(rsa), Alg::Rs256)
+        .header(|h| h.raw("jwk", rsa_jwk(rsa.n(), &[1, 0, 0]).text()));
+    g.proof_case(
+        meta(CAT, "rsa-e-even", "RFC 8017 §3.1 (GCD(e, λ(n)) = 1, so e is odd)", true, "jwk is the client's RSA modulus with e = 65536; the signature is the client's RS256 signature (e = 65537)."),
+        p,
+        Outcome::invalid("invalid_jwk"),
+    );
+    let p = g
+        .tp_with(CAT, "rsa-n-leading-zero", AnyKey::Rsa(rsa), Alg::Rs256)
+        .header(|h| {
+            h.raw(
+                "jwk",
+                rsa_jwk(&[&[0u8][..], rsa.n()].concat(), rsa.e()).text(),
+            )
+        });
+    g.proof_case(
+        meta(CAT, "rsa-n-leading-zero", "RFC 7518 §2 (Base64urlUInt: the minimum number of octets), §6.3.1.1; suite profile: refused (it would give the key a second thumbprint)", false, "jwk is the client's RSA key with a leading zero octet in n; the signature is valid for that modulus."),
+        p,
+        Outcome::invalid("invalid_jwk"),
+    );
+    for (name, x, requirement, normative, description) in [
+        ("ed25519-small-order", ED25519_IDENTITY, "RFC 8032 §5.1.7 (whose equation this forgery satisfies); suite profile: small-order keys are refused", false, "jwk x encodes the identity point (order 1); the signature is R = the identity, S = 0, which satisfies the RFC 8032 verification equation for every message."),
+        ("ed25519-non-canonical", ED25519_NON_CANONICAL_IDENTITY, "RFC 8032 §5.1.3 step 1 (y >= p: decoding fails)", true, "jwk x encodes y = p + 1 (a non-canonical encoding of the identity); the signature is R = the identity, S = 0."),
+    ] {
+        let p = g
+            .tp_with(CAT, name, AnyKey::Ed25519(ed), Alg::Ed25519)
+            .header(|h| h.raw("jwk", okp_jwk("Ed25519", &hex(x)).text()));
+        let forged = [hex(ED25519_IDENTITY), vec![0u8; 32]].concat();
+        let text = format!(
+            "{}.{}.{}",
+            b64(p.header.text().as_bytes()),
+            b64(p.claims.text().as_bytes()),
+            b64(&forged)
+        );
+        g.token_case(
+            meta(CAT, name, requirement, normative, description),
+            text,
+            Outcome::invalid("invalid_jwk"),
+            Some(p),
+        );
+    }
+}
+
+/// The alg/key rule (RFC 8725 §3.1): the header's `alg` must fit the `jwk` (its type, curve and
+/// own `alg`), whatever the key could otherwise verify; symmetric algorithms never. Further
+/// cases of this kind, with a P-256 key, are in `step5-alg` (`rs256`, `es384`, `eddsa`) and
+/// `step7-jwk` (`rsa`, `okp-ed25519`, `p384`).
+fn alg_confusion(g: &mut Gen<'_>) {
+    const CAT: &str = "alg-confusion";
+    const FIT: &str = "RFC 9449 §4.3 steps 5–6; RFC 8725 §3.1 (the key fixes the algorithm)";
+    const OWN_ALG: &str = "RFC 7517 §4.4 (alg: the algorithm intended for the key); RFC 8725 §3.1 (each key used with exactly one algorithm); suite profile: a key is used only with the alg it declares";
+    const SYMMETRIC: &str =
+        "RFC 9449 §4.3 step 5 (an asymmetric algorithm, not none); RFC 8725 §3.1, §3.2";
+    let fx = g.fx();
+    let rsa = AnyKey::Rsa(&fx.client_rsa);
+    let ed = AnyKey::Ed25519(&fx.client_ed25519);
+    let p384 = AnyKey::Ec(&fx.client_p384);
+
+    let mismatches: [(&str, &'static str, bool, &str, Proof<'_>); 5] = [
+        ("es256-header-rsa-key", FIT, true, "alg ES256 with the client's RSA key as jwk and a valid RS256 signature by it: a verifier that took the algorithm from the key would accept.",
+            g.tp_with(CAT, "es256-header-rsa-key", rsa, Alg::Rs256).header(|h| h.str("alg", "ES256"))),
+        ("es256-header-ed25519-key", FIT, true, "alg ES256 with the client's Ed25519 key as jwk and a valid Ed25519 signature by it.",
+            g.tp_with(CAT, "es256-header-ed25519-key", ed, Alg::Ed25519).header(|h| h.str("alg", "ES256"))),
+        ("es512-header-p384-key", FIT, true, "alg ES512 with the client's P-384 key as jwk and a valid ES384 signature by it (ES512 is ECDSA on P-521, RFC 7518 §3.4).",
+            g.tp_with(CAT, "es512-header-p384-key", p384, Alg::Es384).header(|h| h.str("alg", "ES512"))),
+        ("ps256-header-rs256-jwk", OWN_ALG, false, "alg PS256 with a valid PS256 signature by the jwk, whose own alg is RS256.",
+            g.tp_with(CAT, "ps256-header-rs256-jwk", rsa, Alg::Ps256).header(|h| h.raw("jwk", public_jwk(rsa).str("alg", "RS256").text()))),
+        ("eddsa-header-ed25519-jwk", "RFC 9864 §2.2 (Ed25519 and EdDSA are distinct alg values); RFC 7517 §4.4; suite profile: a key is used only with the alg it declares", false, "alg EdDSA with a valid Ed25519 signature by the jwk, whose own alg is Ed25519.",
+            g.tp_with(CAT, "eddsa-header-ed25519-jwk", ed, Alg::EdDsa).header(|h| h.raw("jwk", public_jwk(ed).str("alg", "Ed25519").text()))),
+    ];
+    for (name, requirement, normative, description, p) in mismatches {
+        g.proof_case(
+            meta(CAT, name, requirement, normative, description),
+            p,
+            Outcome::invalid("alg_key_mismatch"),
+        );
+    }
+
+    let unsigned = |p: &Proof<'_>| {
+        format!(
+            "{}.{}",
+            b64(p.header.text().as_bytes()),
+            b64(p.claims.text().as_bytes())
+        )
+    };
+    let p = g
+        .tp_with(CAT, "hs256-rsa-public-key-as-secret", rsa, Alg::Rs256)
+        .header(|h| h.str("alg", "HS256"));
+    let input = unsigned(&p);
+    let mac = hmac_sha256(public_jwk(rsa).text().as_bytes(), input.as_bytes());
+    g.token_case(
+        meta(CAT, "hs256-rsa-public-key-as-secret", SYMMETRIC, true, "alg HS256 with the client's RSA key as jwk, MAC keyed with the text of that public jwk (the classic RS256/HS256 confusion)."),
+        format!("{input}.{}", b64(&mac)),
+        Outcome::invalid("unsupported_alg"),
+        Some(p),
+    );
+    let p = g
+        .tp_with(CAT, "none-rsa-key", rsa, Alg::Rs256)
+        .header(|h| h.str("alg", "none"));
+    let text = format!("{}.", unsigned(&p));
+    g.token_case(
+        meta(
+            CAT,
+            "none-rsa-key",
+            SYMMETRIC,
+            true,
+            "alg none with the client's RSA key as jwk and an empty signature.",
+        ),
+        text,
+        Outcome::invalid("unsupported_alg"),
+        Some(p),
+    );
+    let secret = Drbg::bytes::<32>(fx.seed, "secret/proofs/alg-confusion/hs256-oct-jwk");
+    let p = g.tp(CAT, "hs256-oct-jwk").header(|h| {
+        h.str("alg", "HS256").raw(
+            "jwk",
+            Members::new()
+                .str("kty", "oct")
+                .str("k", &b64(&secret))
+                .text(),
+        )
+    });
+    let input = unsigned(&p);
+    let mac = hmac_sha256(&secret, input.as_bytes());
+    g.token_case(
+        meta(CAT, "hs256-oct-jwk", "RFC 9449 §4.3 step 5 (asymmetric algorithms only) and step 7 (no private key in jwk); RFC 8725 §3.1", true, "alg HS256 with a symmetric (oct) jwk carrying the MAC key k, MAC computed with it: it breaks two rules (a symmetric alg, a secret in jwk), so which check fires first is not pinned."),
+        format!("{input}.{}", b64(&mac)),
+        Outcome::Invalid(None),
+        Some(p),
+    );
+}
+
+/// The signature segment of `text` with `f` applied to its bytes.
+fn resign(text: &str, f: impl FnOnce(&mut Vec<u8>)) -> String {
+    let (input, sig) = text.rsplit_once('.').expect("segments");
+    let mut raw = b64_decode(sig);
+    f(&mut raw);
+    format!("{input}.{}", b64(&raw))
+}
+
+/// Every algorithm besides ES256 (which the categories above cover): a valid proof and a
+/// tampered one, and each algorithm's own pitfalls.
+fn algorithms(g: &mut Gen<'_>) {
+    let fx = g.fx();
+    let rsa = AnyKey::Rsa(&fx.client_rsa);
+    let ed = AnyKey::Ed25519(&fx.client_ed25519);
+    let families: [(&'static str, Alg, AnyKey<'_>, &str, &'static str); 10] = [
+        ("alg-es384", Alg::Es384, AnyKey::Ec(&fx.client_p384), "P-384", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.4 (ECDSA P-384 with SHA-384)"),
+        ("alg-es512", Alg::Es512, AnyKey::Ec(&fx.client_p521), "P-521", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.4 (ECDSA P-521 with SHA-512)"),
+        ("alg-ed25519", Alg::Ed25519, ed, "Ed25519", "RFC 9449 §4.3 steps 5–6; RFC 9864 §2.2 (Ed25519); RFC 8032 §5.1"),
+        ("alg-eddsa", Alg::EdDsa, ed, "Ed25519", "RFC 9449 §4.3 steps 5–6; RFC 8037 §3.1 (EdDSA with an Ed25519 key); RFC 8032 §5.1"),
+        ("alg-rs256", Alg::Rs256, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.3 (RSASSA-PKCS1-v1_5 with SHA-256)"),
+        ("alg-rs384", Alg::Rs384, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.3 (RSASSA-PKCS1-v1_5 with SHA-384)"),
+        ("alg-rs512", Alg::Rs512, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.3 (RSASSA-PKCS1-v1_5 with SHA-512)"),
+        ("alg-ps256", Alg::Ps256, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.5 (RSASSA-PSS, SHA-256, MGF1 with SHA-256, 32-byte salt)"),
+        ("alg-ps384", Alg::Ps384, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.5 (RSASSA-PSS, SHA-384, MGF1 with SHA-384, 48-byte salt)"),
+        ("alg-ps512", Alg::Ps512, rsa, "2048-bit RSA", "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.5 (RSASSA-PSS, SHA-512, MGF1 with SHA-512, 64-byte salt)"),
+    ];
+    for (cat, alg, key, key_name, requirement) in families {
+        let name = alg.name();
+        let p = g.tp_with(cat, "valid", key, alg);
+        g.proof_case(
+            meta(cat, "valid", requirement, true, &format!("A well-formed {name} proof by a {key_name} key verifies; jkt is the key's RFC 7638 thumbprint.")),
+            p,
+            Outcome::Valid(jkt_any(key)),
+        );
+        let p = g.tp_with(cat, "tampered-signature", key, alg);
+        let text = resign(&p.text(), |sig| *sig.last_mut().expect("signature") ^= 1);
+        g.token_case(
+            meta(cat, "tampered-signature", requirement, true, &format!("A valid {name} proof with the lowest bit of its signature's last byte flipped.")),
+            text,
+            Outcome::invalid("invalid_signature"),
+            Some(p),
+        );
+    }
+
+    for (cat, alg, key, length) in [
+        (
+            "alg-es384",
+            Alg::Es384,
+            AnyKey::Ec(&fx.client_p384),
+            "RFC 7518 §3.4 (R ‖ S: 96 octets for ES384)",
+        ),
+        (
+            "alg-es512",
+            Alg::Es512,
+            AnyKey::Ec(&fx.client_p521),
+            "RFC 7518 §3.4 (R ‖ S: 132 octets for ES512)",
+        ),
+    ] {
+        let p = g.tp_with(cat, "signature-64-bytes", key, alg);
+        let text = resign(&p.text(), |sig| sig.truncate(64));
+        g.token_case(
+            meta(
+                cat,
+                "signature-64-bytes",
+                length,
+                true,
+                &format!(
+                    "The first 64 bytes of a valid {} signature (the length of an ES256 one).",
+                    alg.name()
+                ),
+            ),
+            text,
+            Outcome::invalid("invalid_signature_length"),
+            Some(p),
+        );
+    }
+
+    const ED: &str = "alg-ed25519";
+    let p = g.tp_with(ED, "s-plus-l", ed, Alg::Ed25519);
+    let text = resign(&p.text(), |sig| add_le(&mut sig[32..], &hex(ED25519_L_LE)));
+    g.token_case(
+        meta(ED, "s-plus-l", "RFC 8032 §5.1.7 step 1 (S must be in [0, L))", true, "A valid Ed25519 proof with S replaced by S + L: the same value modulo L, but not a canonical S (signature malleability)."),
+        text,
+        Outcome::invalid("invalid_signature"),
+        Some(p),
+    );
+
+    for (name, r, description) in [
+        ("small-order-r-identity", ED25519_IDENTITY, "R is the identity point and S = k·a (a the secret scalar): the verification equation [S]B = R + [k]A holds, but R has small order."),
+        ("small-order-r-order-2", ED25519_ORDER_2, "R is the point (0, -1) of order 2 and S = k·a: only the cofactored equation [8][S]B = [8]R + [8][k]A holds."),
+    ] {
+        let p = g.tp_with(ED, name, ed, Alg::Ed25519);
+        let input = format!(
+            "{}.{}",
+            b64(p.header.text().as_bytes()),
+            b64(p.claims.text().as_bytes())
+        );
+        let r: [u8; 32] = hex(r).try_into().expect("32 bytes");
+        let sig = fx.client_ed25519.sign_with_small_order_r(r, input.as_bytes());
+        g.token_case(
+            meta(ED, name, "RFC 8032 §5.1.7 (accepts it: either equation may be checked); suite profile: signatures whose R has small order are refused (strict verification)", false, description),
+            format!("{input}.{}", b64(&sig)),
+            Outcome::invalid("invalid_signature"),
+            Some(p),
+        );
+    }
+
+    const RS: &str = "alg-rs256";
+    let p = g.tp_with(RS, "signature-one-byte-short", rsa, Alg::Rs256);
+    let text = resign(&p.text(), |sig| {
+        sig.pop();
+    });
+    g.token_case(
+        meta(
+            RS,
+            "signature-one-byte-short",
+            "RFC 7518 §3.3; RFC 8017 §8.2.2 step 1 (the signature is exactly k octets)",
+            true,
+            "A valid RS256 signature without its last byte (255 bytes for a 256-byte modulus).",
+        ),
+        text,
+        Outcome::invalid("invalid_signature_length"),
+        Some(p),
+    );
+    let p = g
+        .tp_with(RS, "pss-signature", rsa, Alg::Rs256)
+        .signed_with(rsa, Alg::Ps256);
+    g.proof_case(
+        meta(
+            RS,
+            "pss-signature",
+            "RFC 7518 §3.3, §3.5 (RS256 and PS256 are different signature schemes)",
+            true,
+            "alg RS256 with a valid PS256 signature by the jwk.",
+        ),
+        p,
+        Outcome::invalid("invalid_signature"),
+    );
+    let big = AnyKey::Rsa(&fx.rsa_4096);
+    let p = g.tp_with(RS, "rsa-4096-key", big, Alg::Rs256);
+    g.proof_case(
+        meta(
+            RS,
+            "rsa-4096-key",
+            "RFC 9449 §4.3 steps 5–6; RFC 7518 §3.3",
+            true,
+            "A valid RS256 proof by a 4096-bit RSA key (a 512-byte signature).",
+        ),
+        p,
+        Outcome::Valid(jkt_any(big)),
+    );
+    let p = g
+        .tp_with(RS, "jwk-with-alg", rsa, Alg::Rs256)
+        .header(|h| h.raw("jwk", public_jwk(rsa).str("alg", "RS256").text()));
+    g.proof_case(
+        meta(RS, "jwk-with-alg", "RFC 7517 §4.4; RFC 7638 §3.2 (alg does not enter the thumbprint)", true, "A valid RS256 proof whose jwk declares alg RS256: accepted, with the thumbprint of kty, n, e."),
+        p,
+        Outcome::Valid(jkt_any(rsa)),
+    );
+
+    const PS: &str = "alg-ps256";
+    let p = g
+        .tp_with(PS, "pkcs1-signature", rsa, Alg::Ps256)
+        .signed_with(rsa, Alg::Rs256);
+    g.proof_case(
+        meta(
+            PS,
+            "pkcs1-signature",
+            "RFC 7518 §3.3, §3.5 (RS256 and PS256 are different signature schemes)",
+            true,
+            "alg PS256 with a valid RS256 (PKCS#1 v1.5) signature by the jwk.",
+        ),
+        p,
+        Outcome::invalid("invalid_signature"),
+    );
+    let p = g.tp_with(PS, "salt-length-0", rsa, Alg::Ps256);
+    let input = format!(
+        "{}.{}",
+        b64(p.header.text().as_bytes()),
+        b64(p.claims.text().as_bytes())
+    );
+    let sig = fx.client_rsa.sign_pss256_with_salt_len(input.as_bytes(), 0);
+    g.token_case(
+        meta(
+            PS,
+            "salt-length-0",
+            "RFC 7518 §3.5 (the salt is as long as the hash output: 32 bytes for PS256)",
+            true,
+            "An RSASSA-PSS signature with SHA-256 and MGF1-SHA-256 but an empty salt.",
+        ),
+        format!("{input}.{}", b64(&sig)),
+        Outcome::invalid("invalid_signature"),
+        Some(p),
+    );
+    let p = g.tp_with(PS, "resigned-same-proof", rsa, Alg::Ps256);
+    let first = p.text();
+    let input = first.rsplit_once('.').expect("segments").0;
+    let again = format!(
+        "{input}.{}",
+        b64(&fx
+            .client_rsa
+            .sign_variant(Alg::Ps256, input.as_bytes(), "/again"))
+    );
+    assert_ne!(first, again, "PSS signatures are randomized");
+    let post = |dpop: String| Req::new("POST", TOKEN_URL, vec![dpop]);
+    g.c.sequence(
+        meta(PS, "resigned-same-proof", "RFC 9449 §11.1; RFC 7518 §3.5 (PSS signatures are randomized)", true, "The same header and claims signed twice with PS256 (two salts, so two different signatures): the second is a replay, as the jti is the same."),
+        &Verifier::standard(),
+        vec![
+            (post(first), Outcome::Valid(jkt_any(rsa))),
+            (post(again), Outcome::invalid("replayed")),
+        ],
+        Some(p.decoded()),
+    );
+}
+
+/// `a += b` for little-endian numbers of the same length (no overflow out of `a`).
+fn add_le(a: &mut [u8], b: &[u8]) {
+    let mut carry = 0u16;
+    for (x, y) in a.iter_mut().zip(b) {
+        let sum = u16::from(*x) + u16::from(*y) + carry;
+        *x = u8::try_from(sum & 0xff).expect("byte");
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "add_le overflow");
 }
 
 /// The coordinate `y` with its lowest bit flipped. For a given `x` only `y` and `p - y` lie on

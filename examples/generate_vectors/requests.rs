@@ -2,14 +2,16 @@
 //! token (RFC 9068), the `Authorization` and `DPoP` headers, the binding (`cnf.jkt`), nonces
 //! and replay, with the HTTP status and `error` code of the answer.
 
-use crate::keys::Key;
+use crate::keys::{Alg, AnyKey, Key};
 
 use crate::case::Case;
 use crate::fixtures::{
     Fixtures, API_URL, AUDIENCE, CLIENT_ID, ISSUER, LEEWAY, MAX_AGE, NONCE, NOW, SCOPE, SUBJECT,
     TOKEN_LEEWAY, TOKEN_MAX_LIFETIME,
 };
-use crate::jose::{b64, compact, hmac_sha256, jkt_of, jwk_of, thumbprint, Members};
+use crate::jose::{
+    b64, compact_with, hmac_sha256, jkt_any, jkt_of, jwk_of, public_jwk, thumbprint, Members,
+};
 use crate::json::{obj, quote, J};
 use crate::proof::{Cases, Meta, Proof};
 
@@ -28,6 +30,8 @@ const TOKEN_EXP: u64 = NOW + 240;
 struct Resource {
     jwks: String,
     nonce: Option<String>,
+    /// The proof algorithms accepted; `None`: the default (all). Written only when set.
+    proof_algs: Option<Vec<&'static str>>,
 }
 
 impl Resource {
@@ -45,6 +49,7 @@ impl Resource {
                     .set("max_age_secs", MAX_AGE)
                     .set("leeway_secs", LEEWAY)
                     .set("nonce", self.nonce.clone())
+                    .opt("algs", self.proof_algs.clone())
                     .done(),
             )
             .done()
@@ -135,17 +140,18 @@ impl Answer {
     }
 }
 
-/// A hand-made access token: header and claims as raw members, signed by `key`.
+/// A hand-made access token: header and claims as raw members, signed with `alg` by `key`.
 #[derive(Clone)]
 struct Token<'a> {
-    key: &'a Key,
+    key: AnyKey<'a>,
+    alg: Alg,
     header: Members,
     claims: Members,
 }
 
 impl Token<'_> {
     fn text(&self) -> String {
-        compact(self.key, &self.header.text(), &self.claims.text())
+        compact_with(self.key, self.alg, &self.header.text(), &self.claims.text())
     }
 
     fn header(mut self, f: impl FnOnce(Members) -> Members) -> Self {
@@ -156,6 +162,14 @@ impl Token<'_> {
     fn claims(mut self, f: impl FnOnce(Members) -> Members) -> Self {
         self.claims = f(self.claims);
         self
+    }
+
+    /// The decoded texts, for the informative `decoded` member.
+    fn decoded(&self) -> J {
+        obj()
+            .set("token_header", self.header.text())
+            .set("token_claims", self.claims.text())
+            .done()
     }
 }
 
@@ -177,7 +191,8 @@ impl<'f> Gen<'f> {
     fn token(&self, name: &str) -> Token<'f> {
         let fx = self.fx();
         Token {
-            key: &fx.issuer,
+            key: AnyKey::P256(&fx.issuer),
+            alg: Alg::Es256,
             header: Members::new()
                 .str("typ", "at+jwt")
                 .str("alg", "ES256")
@@ -250,6 +265,30 @@ impl<'f> Gen<'f> {
         self.c.push(m, "request_sequence", input, expected, None);
     }
 
+    /// A valid proof by `key` with `alg` for a GET of the API presenting `token`.
+    fn proof_with(&self, id_part: &str, key: AnyKey<'f>, alg: Alg, token: &str) -> Proof<'f> {
+        let id = self.c.id("proof", id_part);
+        Proof::with_key(key, alg, &self.fx().jti(&id, 0), "GET", API_URL, NOW).ath(token)
+    }
+
+    /// A `request` case that also pins the `algs` of the DPoP challenge (`challenge_algs`).
+    fn single_with_algs(
+        &mut self,
+        m: Meta,
+        resource: &Resource,
+        request: Request,
+        answer: Answer,
+        algs: &[&'static str],
+        decoded: Option<J>,
+    ) {
+        let input = obj()
+            .set("resource", resource.json())
+            .set("request", request.json())
+            .done();
+        let expected = answer.json(resource).with("challenge_algs", algs.to_vec());
+        self.c.push(m, "request", input, expected, decoded);
+    }
+
     /// A DPoP request presenting `token` with a fresh client proof for it.
     fn dpop_request(&self, name: &str, token: &str) -> (Request, Proof<'f>) {
         let proof = self.proof(name, &self.fx().client, token);
@@ -294,6 +333,7 @@ pub fn cases(fx: &Fixtures) -> Vec<Case> {
         resource: Resource {
             jwks: jwks(fx),
             nonce: None,
+            proof_algs: None,
         },
     };
     baseline(&mut g);
@@ -303,6 +343,7 @@ pub fn cases(fx: &Fixtures) -> Vec<Case> {
     proof(&mut g);
     nonce(&mut g);
     replay(&mut g);
+    algorithms(&mut g);
     g.c.cases
 }
 
@@ -408,7 +449,8 @@ fn baseline(g: &mut Gen<'_>) {
 impl<'a> Token<'a> {
     /// The same token signed by `key` under `kid`.
     fn key_with(mut self, key: &'a Key, kid: &str) -> Self {
-        self.key = key;
+        self.key = AnyKey::P256(key);
+        self.alg = Alg::Es256;
         self.header = self.header.str("kid", kid);
         self
     }
@@ -433,11 +475,11 @@ fn token(g: &mut Gen<'_>) {
         ("typ-dpop-proof", "RFC 9068 §4; RFC 8725 §3.11 (explicit typing)", true, "typ is dpop+jwt: a DPoP proof is not an access token.", g.token("typ-dpop-proof").header(|h| h.str("typ", "dpop+jwt")), "wrong_token_typ"),
         ("rogue-key", "RFC 9068 §4", true, "Signed by a key the issuer never published, under the issuer's kid.", {
             let t = g.token("rogue-key");
-            Token { key: &fx.rogue, ..t }
+            Token { key: AnyKey::P256(&fx.rogue), ..t }
         }, "invalid_signature"),
         ("embedded-jwk-ignored", "RFC 9068 §4 (the key comes from the issuer's metadata); RFC 8725 §3.10", true, "Signed by an unpublished key that the token header embeds as jwk, under the issuer's kid: the embedded key must not be trusted.", {
             let t = g.token("embedded-jwk-ignored").header(|h| h.raw("jwk", jwk_of(&fx.rogue).text()));
-            Token { key: &fx.rogue, ..t }
+            Token { key: AnyKey::P256(&fx.rogue), ..t }
         }, "invalid_signature"),
         ("kid-of-other-key", "RFC 9068 §4; RFC 7515 §4.1.4", true, "Signed by the issuer's first key but naming the second key's kid.", g.token("kid-of-other-key").header(|h| h.str("kid", &kid(&fx.issuer2))), "invalid_signature"),
         ("crit", "RFC 7515 §4.1.11", true, "The token header lists an unknown extension in crit.", g.token("crit").header(|h| h.raw("crit", "[\"x-ext\"]").str("x-ext", "v")), "unsupported_crit"),
@@ -831,4 +873,225 @@ impl Request {
         self.now = now;
         self
     }
+}
+
+impl<'a> Token<'a> {
+    /// The same claims signed with `alg` by `key` under `kid` (the header names `alg`).
+    fn signed_with(mut self, key: AnyKey<'a>, alg: Alg, kid: &str) -> Self {
+        self.key = key;
+        self.alg = alg;
+        self.header = self.header.str("alg", alg.name()).str("kid", kid);
+        self
+    }
+
+    /// The same token bound to the key with thumbprint `jkt`.
+    fn bound_to(self, jkt: &str) -> Self {
+        self.claims(|c| c.raw("cnf", format!("{{\"jkt\":{}}}", quote(jkt))))
+    }
+}
+
+/// Tokens and proofs of the other algorithms, and a resource configured for fewer proof
+/// algorithms.
+fn algorithms(g: &mut Gen<'_>) {
+    const CAT: &str = "algorithms";
+    const OWN_ALG: &str = "RFC 7517 §4.4 (alg: the algorithm intended for the key); RFC 8725 §3.1 (each key used with exactly one algorithm); suite profile: a key is used only with the alg it declares";
+    let fx = g.fx();
+    let rs = AnyKey::Rsa(&fx.issuer_rs256);
+    let ps = AnyKey::Rsa(&fx.issuer_ps256);
+    let (rs_kid, ps_kid) = (jkt_any(rs), jkt_any(ps));
+    let entry = |key: AnyKey<'_>, kid: &str, alg: Alg| {
+        public_jwk(key)
+            .str("kid", kid)
+            .str("alg", alg.name())
+            .str("use", "sig")
+            .text()
+    };
+    let es = jwk_of(&fx.issuer)
+        .str("kid", &kid(&fx.issuer))
+        .str("alg", "ES256")
+        .str("use", "sig")
+        .text();
+    let resource = Resource {
+        jwks: format!(
+            "{{\"keys\":[{es},{},{}]}}",
+            entry(rs, &rs_kid, Alg::Rs256),
+            entry(ps, &ps_kid, Alg::Ps256)
+        ),
+        nonce: None,
+        proof_algs: None,
+    };
+    let client = jkt_of(&fx.client);
+    let request = |g: &Gen<'_>, name: &str, token: &str| {
+        let proof = g.proof(name, &fx.client, token);
+        (
+            Request::new(vec![format!("DPoP {token}")], vec![proof.text()]),
+            proof.decoded(),
+        )
+    };
+    let rs256 = g.token("rs256-token").signed_with(rs, Alg::Rs256, &rs_kid);
+    let changed = {
+        let text = rs256.text();
+        let rest = text.split_once('.').expect("segments").1.to_owned();
+        let header = rs256.header.clone().str("alg", "PS256");
+        (format!("{}.{rest}", b64(header.text().as_bytes())), header)
+    };
+    let es256_rsa = {
+        let t = g
+            .token("es256-header-rsa-kid")
+            .signed_with(rs, Alg::Rs256, &rs_kid);
+        Token {
+            header: t.header.clone().str("alg", "ES256"),
+            ..t
+        }
+    };
+    let tokens: Vec<(&str, &'static str, bool, &str, String, J, Answer)> = vec![
+        (
+            "rs256-token",
+            "RFC 9068 §2.1 (RS256 MUST be supported), §4; RFC 7518 §3.3",
+            true,
+            "An access token signed with RS256 by the issuer's RSA key (JWK alg RS256), with an ES256 proof.",
+            rs256.text(),
+            rs256.decoded(),
+            Answer::Authorized { jkt: client.clone() },
+        ),
+        (
+            "ps256-token",
+            "RFC 9068 §4; RFC 7518 §3.5",
+            true,
+            "An access token signed with PS256 by the issuer's second RSA key (JWK alg PS256), with an ES256 proof.",
+            g.token("ps256-token").signed_with(ps, Alg::Ps256, &ps_kid).text(),
+            g.token("ps256-token").signed_with(ps, Alg::Ps256, &ps_kid).decoded(),
+            Answer::Authorized { jkt: client.clone() },
+        ),
+        (
+            "rs256-token-header-changed-to-ps256",
+            "RFC 8725 §3.1 (the key fixes the algorithm); RFC 7515 §5.2 (the header is signed)",
+            true,
+            "The RS256 token with its header's alg changed to PS256 after signing (payload and signature unchanged).",
+            changed.0,
+            Token { header: changed.1, ..rs256.clone() }.decoded(),
+            Answer::token("alg_key_mismatch"),
+        ),
+        (
+            "ps256-signature-by-rs256-key",
+            OWN_ALG,
+            false,
+            "A token with alg PS256 and a valid PS256 signature by the RSA key whose JWK alg is RS256.",
+            g.token("ps256-signature-by-rs256-key").signed_with(rs, Alg::Ps256, &rs_kid).text(),
+            g.token("ps256-signature-by-rs256-key").signed_with(rs, Alg::Ps256, &rs_kid).decoded(),
+            Answer::token("alg_key_mismatch"),
+        ),
+        (
+            "es256-header-rsa-kid",
+            "RFC 8725 §3.1 (the key fixes the algorithm); RFC 7518 §3.4 (ES256 needs a P-256 key)",
+            true,
+            "A token whose header says ES256 and names the RSA key, with a valid RS256 signature by that key.",
+            es256_rsa.text(),
+            es256_rsa.decoded(),
+            Answer::token("alg_key_mismatch"),
+        ),
+    ];
+    for (name, requirement, normative, description, token, decoded, answer) in tokens {
+        let (req, _) = request(g, name, &token);
+        g.single(
+            Gen::meta(CAT, name, requirement, normative, description),
+            &resource,
+            req,
+            answer,
+            Some(decoded),
+        );
+    }
+
+    // Proofs by the client's other keys, for tokens bound to them.
+    let proofs: [(&str, AnyKey<'_>, Alg, &'static str); 2] = [
+        (
+            "rs256-proof",
+            AnyKey::Rsa(&fx.client_rsa),
+            Alg::Rs256,
+            "RFC 9449 §4.3, §7.1; RFC 7518 §3.3",
+        ),
+        (
+            "ed25519-proof",
+            AnyKey::Ed25519(&fx.client_ed25519),
+            Alg::Ed25519,
+            "RFC 9449 §4.3, §7.1; RFC 9864 §2.2",
+        ),
+    ];
+    for (name, key, alg, requirement) in proofs {
+        let jkt = jkt_any(key);
+        let token = g.token(name).bound_to(&jkt).text();
+        let proof = g.proof_with(name, key, alg, &token);
+        g.single(
+            Gen::meta(CAT, name, requirement, true, &format!("An ES256 token bound to the client's {} key (cnf.jkt its RFC 7638 thumbprint), with a valid {} proof by it.", if alg == Alg::Rs256 { "RSA" } else { "Ed25519" }, alg.name())),
+            &resource,
+            Request::new(vec![format!("DPoP {token}")], vec![proof.text()]),
+            Answer::Authorized { jkt },
+            Some(proof.decoded()),
+        );
+    }
+
+    // A resource that accepts ES256 and PS256 proofs only, and says so in its challenges.
+    const NARROW: &[&str] = &["ES256", "PS256"];
+    let narrow = Resource {
+        proof_algs: Some(NARROW.to_vec()),
+        ..resource.clone()
+    };
+    let ed = AnyKey::Ed25519(&fx.client_ed25519);
+    let token = g
+        .token("proof-alg-not-accepted")
+        .bound_to(&jkt_any(ed))
+        .text();
+    let proof = g.proof_with("proof-alg-not-accepted", ed, Alg::Ed25519, &token);
+    g.single_with_algs(
+        Gen::meta(CAT, "proof-alg-not-accepted", "RFC 9449 §4.3 step 5 (acceptable per local policy: input.resource.proof.algs), §7.1 (algs)", true, "The resource accepts ES256 and PS256 proofs only; a valid Ed25519 proof is refused, and the challenge lists the two."),
+        &narrow,
+        Request::new(vec![format!("DPoP {token}")], vec![proof.text()]),
+        Answer::proof("unsupported_alg"),
+        NARROW,
+        Some(proof.decoded()),
+    );
+    let rsa = AnyKey::Rsa(&fx.client_rsa);
+    let token = g.token("proof-alg-accepted").bound_to(&jkt_any(rsa)).text();
+    let proof = g.proof_with("proof-alg-accepted", rsa, Alg::Ps256, &token);
+    g.single(
+        Gen::meta(
+            CAT,
+            "proof-alg-accepted",
+            "RFC 9449 §4.3 step 5, §7.1",
+            true,
+            "The same resource authorizes a valid PS256 proof.",
+        ),
+        &narrow,
+        Request::new(vec![format!("DPoP {token}")], vec![proof.text()]),
+        Answer::Authorized { jkt: jkt_any(rsa) },
+        Some(proof.decoded()),
+    );
+    g.single_with_algs(
+        Gen::meta(CAT, "challenge-lists-accepted-algs", "RFC 9449 §7.1 (algs: the JWS alg values accepted in proofs); RFC 6750 §3; suite profile: every DPoP challenge carries algs", false, "No Authorization header: 401 with a challenge without error code, whose algs lists exactly ES256 and PS256."),
+        &narrow,
+        Request::new(vec![], vec![]),
+        Answer::Refused(401, None, "no_credentials"),
+        NARROW,
+        None,
+    );
+
+    // An issuer key above the resource's RSA size limit.
+    let huge = AnyKey::Rsa(&fx.rsa_8192);
+    let huge_kid = jkt_any(huge);
+    let big = Resource {
+        jwks: format!("{{\"keys\":[{es},{}]}}", entry(huge, &huge_kid, Alg::Rs256)),
+        ..resource.clone()
+    };
+    let huge_token = g
+        .token("issuer-key-too-large")
+        .signed_with(huge, Alg::Rs256, &huge_kid);
+    let token = huge_token.text();
+    let (req, _) = request(g, "issuer-key-too-large", &token);
+    g.single(
+        Gen::meta(CAT, "issuer-key-too-large", "suite profile: issuer RSA keys of at most 4096 bits (verification cost grows with the key size)", false, "A valid RS256 token signed by an 8192-bit issuer key the JWKS publishes."),
+        &big,
+        req,
+        Answer::token("issuer_key_too_large"),
+        Some(huge_token.decoded()),
+    );
 }

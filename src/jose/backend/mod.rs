@@ -79,48 +79,82 @@ impl SignKey {
     }
 }
 
-/// Whether `point`, decompressed from `bytes`, is a strict Ed25519 public key: `bytes` is its
-/// canonical encoding and it is not in the small-order subgroup. Both backends apply exactly
-/// this rule.
+/// The `y` coordinates (sign bit cleared) of the eight points of small order — the torsion
+/// subgroup E[8] — from `curve25519-dalek`'s own table, computed once.
+fn small_order_y_encodings() -> &'static [[u8; 32]; 8] {
+    static Y: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
+    Y.get_or_init(|| {
+        curve25519_dalek::constants::EIGHT_TORSION.map(|point| {
+            let mut y = point.compress().to_bytes();
+            y[31] &= 0x7f;
+            y
+        })
+    })
+}
+
+/// Whether the encoding `bytes` names a point of small order: its `y` is that of a point of
+/// E[8] (a point shares `y` only with its negation, which is in E[8] too). Exact for encodings
+/// with a canonical `y`; callers refuse or cannot match the others.
+fn ed25519_encoding_has_small_order(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    small_order_y_encodings().contains(&y)
+}
+
+/// Whether `bytes` (already known to decompress to a curve point) is a strict Ed25519 public
+/// key: its canonical encoding, and not of small order. Both backends apply exactly this rule.
 ///
 /// An encoding is non-canonical when its 255-bit `y` is not below p = 2^255 − 19, or when
 /// `x = 0` carries a negative sign; the two points with `x = 0` (the identity and the point of
 /// order 2) are of small order, so checking `y < p` and the order covers both.
-pub(crate) fn ed25519_point_is_strict(
-    bytes: &[u8; 32],
-    point: &curve25519_dalek::edwards::EdwardsPoint,
-) -> bool {
-    let y_at_least_p =
-        bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
-    !y_at_least_p && !point.is_small_order()
+pub(crate) fn ed25519_point_is_strict(bytes: &[u8; 32]) -> bool {
+    let y_at_least_p = bytes[0] >= 0xed
+        && bytes[1..31].iter().all(|b| *b == 0xff)
+        && bytes[31] & 0x7f == 0x7f;
+    !y_at_least_p && !ed25519_encoding_has_small_order(bytes)
 }
 
-/// Whether an Ed25519 signature's `R` (its first 32 bytes) decompresses to a point of large
-/// order: the strict verification equation refuses small-order `R` (and a non-canonical `R`
-/// never equals the recomputed one). Both backends apply exactly this rule, before the
-/// equation itself.
+/// Whether an Ed25519 signature's `R` (its first 32 bytes) may stand: not the encoding of a
+/// point of small order. The strict verification equation refuses small-order `R`; any other
+/// `R` that is not a canonical point encoding never equals the recomputed one, so both backends
+/// refuse it in the equation itself. Both backends apply this rule before the equation.
 pub(crate) fn ed25519_r_is_strict(signature: &[u8]) -> bool {
-    let Some(r) = signature
+    signature
         .get(..32)
-        .and_then(|r| <[u8; 32]>::try_from(r).ok())
-    else {
-        return false;
-    };
-    curve25519_dalek::edwards::CompressedEdwardsY(r)
-        .decompress()
-        .is_some_and(|point| !point.is_small_order())
+        .and_then(|r| <&[u8; 32]>::try_from(r).ok())
+        .is_some_and(|r| !ed25519_encoding_has_small_order(r))
 }
 
 #[cfg(test)]
 mod tests {
     use curve25519_dalek::edwards::CompressedEdwardsY;
 
-    use super::ed25519_point_is_strict;
+    use super::{ed25519_encoding_has_small_order, ed25519_point_is_strict};
 
     fn strict(bytes: [u8; 32]) -> bool {
-        CompressedEdwardsY(bytes)
-            .decompress()
-            .is_some_and(|point| ed25519_point_is_strict(&bytes, &point))
+        CompressedEdwardsY(bytes).decompress().is_some() && ed25519_point_is_strict(&bytes)
+    }
+
+    #[test]
+    fn small_order_by_encoding_matches_the_group_law() {
+        use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+        use curve25519_dalek::Scalar;
+        // Every torsion point, in both sign forms, and points of large order mixed with
+        // torsion components.
+        for (i, torsion) in EIGHT_TORSION.iter().enumerate() {
+            let bytes = torsion.compress().to_bytes();
+            assert!(ed25519_encoding_has_small_order(&bytes), "torsion {i}");
+            assert!(torsion.is_small_order());
+            for k in 1u64..40 {
+                let point = ED25519_BASEPOINT_POINT * Scalar::from(k) + torsion;
+                let bytes = point.compress().to_bytes();
+                assert_eq!(
+                    ed25519_encoding_has_small_order(&bytes),
+                    point.is_small_order(),
+                    "k {k}, torsion {i}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -144,11 +178,7 @@ mod tests {
             bytes[0] = bytes[0].wrapping_mul(31).wrapping_add(7);
             if let Some(point) = CompressedEdwardsY(bytes).decompress() {
                 let reference = point.compress().to_bytes() == bytes && !point.is_small_order();
-                assert_eq!(
-                    ed25519_point_is_strict(&bytes, &point),
-                    reference,
-                    "{bytes:?}"
-                );
+                assert_eq!(ed25519_point_is_strict(&bytes), reference, "{bytes:?}");
             }
         }
         // Small order: the identity, and x = 0 with the sign bit set (non-canonical identity).

@@ -13,8 +13,10 @@ impl VerifyKey {
     /// Only canonical encodings of points of large order (checked with `curve25519-dalek`,
     /// as the default backend does).
     pub(crate) fn new(public: &[u8; 32]) -> Option<Self> {
-        let point = curve25519_dalek::edwards::CompressedEdwardsY(*public).decompress()?;
-        if !super::super::ed25519_point_is_strict(public, &point) {
+        // aws-lc only decompresses the key when it verifies; decompress here so that a key
+        // off the curve is refused when it is read, as with the default backend.
+        curve25519_dalek::edwards::CompressedEdwardsY(*public).decompress()?;
+        if !super::super::ed25519_point_is_strict(public) {
             return None;
         }
         ParsedPublicKey::new(&ED25519, public).ok().map(Self)

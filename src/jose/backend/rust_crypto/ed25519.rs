@@ -14,7 +14,7 @@ impl VerifyKey {
     /// Only canonical encodings of points of large order.
     pub(crate) fn new(public: &[u8; 32]) -> Option<Self> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(public).ok()?;
-        super::super::ed25519_point_is_strict(public, &key.to_edwards()).then_some(Self(key))
+        super::super::ed25519_point_is_strict(public).then_some(Self(key))
     }
 
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
