@@ -108,9 +108,8 @@ fn ed25519_encoding_has_small_order(bytes: &[u8; 32]) -> bool {
 /// `x = 0` carries a negative sign; the two points with `x = 0` (the identity and the point of
 /// order 2) are of small order, so checking `y < p` and the order covers both.
 pub(crate) fn ed25519_point_is_strict(bytes: &[u8; 32]) -> bool {
-    let y_at_least_p = bytes[0] >= 0xed
-        && bytes[1..31].iter().all(|b| *b == 0xff)
-        && bytes[31] & 0x7f == 0x7f;
+    let y_at_least_p =
+        bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[31] & 0x7f == 0x7f;
     !y_at_least_p && !ed25519_encoding_has_small_order(bytes)
 }
 
