@@ -568,63 +568,6 @@ fn published_jwks_carries_each_keys_alg() {
 }
 
 #[test]
-fn keys_import_from_pem() {
-    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let p256 = p256::ecdsa::SigningKey::from_slice(&[3; 32]).unwrap();
-    let pem = p256.to_pkcs8_pem(LineEnding::LF).unwrap();
-    let key = SigningKey::from_pem(&pem).unwrap();
-    assert_eq!(key.algorithm(), Algorithm::Es256);
-    let public_pem = p256
-        .verifying_key()
-        .to_public_key_pem(LineEnding::LF)
-        .unwrap();
-    let public = PublicKey::from_pem(&public_pem).unwrap();
-    assert_eq!(&public, key.public_key());
-
-    let ed = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
-    let key = SigningKey::from_pem(&ed.to_pkcs8_pem(LineEnding::LF).unwrap()).unwrap();
-    assert_eq!(key.algorithm(), Algorithm::Ed25519);
-    assert_eq!(key.public_key().key_type(), KeyType::Ed25519);
-
-    let rsa = rsa_key(2048);
-    let pkcs8 = rsa.to_pkcs8_pem(LineEnding::LF).unwrap();
-    assert_eq!(
-        SigningKey::from_pem(&pkcs8).unwrap_err(),
-        KeyError::AlgorithmRequired
-    );
-    let key = SigningKey::from_pem_with_algorithm(&pkcs8, Algorithm::Ps256).unwrap();
-    assert_eq!(key.algorithm(), Algorithm::Ps256);
-    {
-        use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
-        let pkcs1 = rsa.to_pkcs1_pem(LineEnding::LF).unwrap();
-        assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
-        let again = SigningKey::from_pem_with_algorithm(&pkcs1, Algorithm::Rs256).unwrap();
-        assert_eq!(again.thumbprint(), key.thumbprint());
-        let public = rsa.to_public_key().to_pkcs1_pem(LineEnding::LF).unwrap();
-        assert_eq!(
-            PublicKey::from_pem(&public).unwrap().thumbprint(),
-            key.thumbprint()
-        );
-    }
-    assert_eq!(
-        SigningKey::from_pem(
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
-        )
-        .unwrap_err(),
-        KeyError::InvalidPem
-    );
-    assert_eq!(
-        SigningKey::from_pem("not pem").unwrap_err(),
-        KeyError::InvalidPem
-    );
-    // A public PEM is not a private key, and a 1024-bit RSA key is refused after decoding.
-    assert_eq!(
-        SigningKey::from_pem(&public_pem).unwrap_err(),
-        KeyError::InvalidPem
-    );
-}
-
-#[test]
 fn ed25519_keys_must_be_canonical_and_of_large_order() {
     // The identity (small order) and a non-canonical encoding of y = p (≡ 0).
     let identity = {

@@ -9,20 +9,36 @@ use crate::jose::secret::Secret;
 /// Largest PEM text accepted (an RSA-8192 private key is about 6.5 KiB).
 const MAX_PEM_LEN: usize = 16 * 1024;
 
-/// The PEM label of the first block in `text`.
-fn label(text: &str) -> Result<&str, KeyError> {
+/// The first PEM block of `text` that holds a key: its label and the block itself, from its
+/// `-----BEGIN` line to its `-----END` line. `EC PARAMETERS` blocks (which `openssl ecparam
+/// -genkey` writes before the key) are skipped; anything around the block is ignored.
+fn key_block(text: &str) -> Result<(&str, &str), KeyError> {
     if text.len() > MAX_PEM_LEN {
         return Err(KeyError::Malformed(crate::error::JoseError::Json));
     }
-    let start = text.find("-----BEGIN ").ok_or(KeyError::InvalidPem)? + 11;
-    let end = text[start..].find("-----").ok_or(KeyError::InvalidPem)?;
-    Ok(&text[start..start + end])
+    let mut rest = text;
+    loop {
+        let start = rest.find("-----BEGIN ").ok_or(KeyError::InvalidPem)?;
+        let label_start = start + "-----BEGIN ".len();
+        let label_len = rest[label_start..]
+            .find("-----")
+            .ok_or(KeyError::InvalidPem)?;
+        let label = &rest[label_start..label_start + label_len];
+        let end_line = format!("-----END {label}-----");
+        let end = rest[start..].find(&end_line).ok_or(KeyError::InvalidPem)? + start;
+        let block_end = end + end_line.len();
+        if label != "EC PARAMETERS" {
+            return Ok((label, &rest[start..block_end]));
+        }
+        rest = &rest[block_end..];
+    }
 }
 
 /// A private key from PEM: `PRIVATE KEY` (PKCS#8: EC P-256/P-384/P-521, Ed25519, RSA),
 /// `RSA PRIVATE KEY` (PKCS#1) or `EC PRIVATE KEY` (SEC1). Encrypted PKCS#8 is refused.
 pub(crate) fn private_key(text: &str) -> Result<Secret, KeyError> {
-    match label(text)? {
+    let (label, text) = key_block(text)?;
+    match label {
         "PRIVATE KEY" => pkcs8_private(text),
         "RSA PRIVATE KEY" => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -76,7 +92,8 @@ pub(crate) fn public_key(text: &str) -> Result<PublicParts, KeyError> {
         n: key.n().to_be_bytes_trimmed_vartime().into_vec(),
         e: key.e().to_be_bytes_trimmed_vartime().into_vec(),
     };
-    match label(text)? {
+    let (label, text) = key_block(text)?;
+    match label {
         "PUBLIC KEY" => {
             use p256::pkcs8::DecodePublicKey;
             if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(text) {
