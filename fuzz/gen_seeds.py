@@ -222,6 +222,16 @@ def jwk_parse():
     ]
     for name, text in wycheproof_jwks(14):
         seeds.append((f"wycheproof-{name}", text))
+    # RSA, P-521 and Ed25519 keys (RFC 7520 §3, RFC 8037 §A.1), so the fuzzer starts inside
+    # every key type's reader.
+    cookbook = ROOT / "tests" / "data" / "jose-cookbook"
+    for name in ["3_1.ec_public_key", "3_2.ec_private_key", "3_3.rsa_public_key", "3_4.rsa_private_key"]:
+        seeds.append((f"rfc7520-{name.split('.')[1]}", (cookbook / "jwk" / f"{name}.json").read_text().strip()))
+    okp = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    seeds.append(("rfc8037-public", json.dumps(okp)))
+    seeds.append(("rfc8037-private", json.dumps(dict(okp, d="nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"))))
+    rsa_public = json.loads((cookbook / "jwk" / "3_3.rsa_public_key.json").read_text())
+    seeds.append(("mixed-jwks", json.dumps({"keys": [rsa_public, okp, dict(okp, crv="X25519", kid="x"), json.loads(C["CLIENT_PUBLIC_JWK"])]})))
     write("jwk_parse", [(n, t.encode()) for n, t in seeds])
 
 

@@ -289,7 +289,7 @@ fn secret_from_members(
 ) -> Result<Secret, KeyError> {
     match public {
         PublicParts::Ec { curve, .. } => {
-            let d = Zeroizing::new(base64url::decode(private.d).map_err(invalid)?);
+            let d = base64url::decode_secret(private.d).map_err(invalid)?;
             if d.len() != curve.coordinate_len() {
                 return Err(KeyError::InvalidPrivateKey);
             }
@@ -316,7 +316,7 @@ fn secret_from_members(
             use rsa::BoxedUint;
             let [p, q, dp, dq, qi] = private.rsa_crt.ok_or(KeyError::InvalidPrivateKey)?;
             let number = |text: &str| -> Result<Zeroizing<Vec<u8>>, KeyError> {
-                let bytes = Zeroizing::new(base64url::decode(text).map_err(invalid)?);
+                let bytes = base64url::decode_secret(text).map_err(invalid)?;
                 if bytes.is_empty() || bytes.len() > n.len() {
                     return Err(KeyError::InvalidPrivateKey);
                 }
