@@ -20,7 +20,7 @@ ROOT = FUZZ.parent
 SEEDS = FUZZ / "seeds"
 SEP = b"\xff"
 MAX_SEED = 4096
-MAX_PER_TARGET = 40
+MAX_PER_TARGET = 48
 
 
 def constants():
@@ -231,6 +231,9 @@ def jwk_parse():
     seeds.append(("rfc8037-public", json.dumps(okp)))
     seeds.append(("rfc8037-private", json.dumps(dict(okp, d="nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"))))
     rsa_public = json.loads((cookbook / "jwk" / "3_3.rsa_public_key.json").read_text())
+    openssl = ROOT / "tests" / "data" / "openssl"
+    for name in ["p256_sec1_with_params.pem", "ed25519_pkcs8.pem", "rsa2048_pkcs1.pem", "p384_spki.pem"]:
+        seeds.append((f"pem-{name[:-4]}", (openssl / name).read_text()))
     seeds.append(("mixed-jwks", json.dumps({"keys": [rsa_public, okp, dict(okp, crv="X25519", kid="x"), json.loads(C["CLIENT_PUBLIC_JWK"])]})))
     write("jwk_parse", [(n, t.encode()) for n, t in seeds])
 

@@ -4,10 +4,12 @@
 //! thumbprint); a private key survives `to_jwk` → `from_jwk` and signs what its public key
 //! verifies; no text is both a public JWK and a private JWK (public parsing refuses `d`,
 //! private parsing requires it); an accepted thumbprint is in canonical form (re-encoding gives
-//! the input back, so one thumbprint has one spelling) and `FromStr` agrees.
+//! the input back, so one thumbprint has one spelling) and `FromStr` agrees; PEM private and
+//! public keys (`from_pem`, `from_pem_with_algorithm`) never panic, and an accepted PEM private
+//! key's public half verifies what it signs.
 #![no_main]
 
-use keybound::{AlgorithmSet, KeySet, PublicKey, SigningKey, Thumbprint};
+use keybound::{Algorithm, AlgorithmSet, KeySet, PublicKey, SigningKey, Thumbprint};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -54,6 +56,23 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(set) = KeySet::from_jwks(text) {
         let _ = (set.len(), set.is_empty(), format!("{set:?}"));
+    }
+
+    for key in [
+        SigningKey::from_pem(text),
+        SigningKey::from_pem_with_algorithm(text, Algorithm::Ps256),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let signature = key.sign(b"pem").expect("in-memory keys sign");
+        assert!(key
+            .public_key()
+            .verify(key.algorithm(), AlgorithmSet::all(), b"pem", &signature)
+            .is_ok());
+    }
+    if let Ok(key) = PublicKey::from_pem(text) {
+        assert_eq!(PublicKey::from_jwk(&key.to_jwk()).ok().as_ref(), Some(&key));
     }
 
     let parsed = Thumbprint::from_base64url(text);
