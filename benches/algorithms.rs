@@ -18,17 +18,17 @@
 mod forgetful_store;
 #[path = "support/raw_verify.rs"]
 mod raw_verify;
+#[path = "support/rs256_request.rs"]
+mod rs256_request;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use forgetful_store::ForgetfulStore;
-use keybound::{
-    Algorithm, IssuerKeys, ProofRequest, ProofSigner, ProofVerifier, RequestGuard, ResourceRequest,
-    SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
-};
+use keybound::{Algorithm, ProofRequest, ProofSigner, ProofVerifier, SigningKey, UnixTime};
 use raw_verify::{raw, Parts};
+use rs256_request::Rs256Request;
 use serde_json::Value;
 
 const URL: &str = "https://api.example.com/v1/orders";
@@ -84,41 +84,24 @@ fn bench_proofs(c: &mut Criterion) {
 }
 
 fn bench_rs256_token(c: &mut Criterion) {
-    const ISS: &str = "https://as.example.com";
-    const AUD: &str = "https://api.example.com";
     let now = UnixTime::from_secs(NOW);
-    let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key_for(Algorithm::Rs256)));
-    let client = ProofSigner::new(SigningKey::generate().expect("key"));
-    let token = issuer
-        .issue(
-            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            now,
-        )
-        .expect("token")
-        .access_token;
-    let proof = client
-        .proof("GET", URL)
-        .with_access_token(&token)
-        .sign(now)
-        .expect("proof");
-    let authorization = format!("DPoP {token}");
-    let authorizations = [authorization.as_str()];
-    let proofs = [proof.as_str()];
-    let request = ResourceRequest::new("GET", URL, &authorizations, &proofs);
-    let guard = |cache: usize| {
-        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
-            .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore))
-            .with_token_cache_capacity(cache)
-    };
-    let warm = guard(1024);
-    let cold = guard(0);
+    let fixture = Rs256Request::new(
+        key_for(Algorithm::Rs256),
+        SigningKey::generate().expect("key"),
+        URL,
+        now,
+    );
+    let headers = fixture.headers();
+    let request = fixture.request(&headers);
+    let warm = fixture.guard(1024);
+    let cold = fixture.guard(0);
     assert!(warm.check(&request, now).is_ok());
     assert!(cold.check(&request, now).is_ok());
 
-    let proof_parts = Parts::of_proof(&proof);
+    let proof_parts = Parts::of_proof(&fixture.proof);
     let issuer_jwk: Value =
-        serde_json::from_str(&issuer.keys().active().public_key().to_jwk()).expect("JWK");
-    let token_parts = Parts::of(&token, issuer_jwk);
+        serde_json::from_str(&fixture.issuer.keys().active().public_key().to_jwk()).expect("JWK");
+    let token_parts = Parts::of(&fixture.token, issuer_jwk);
     let es256 = raw::parse(Algorithm::Es256, &proof_parts);
     let rs256 = raw::parse(Algorithm::Rs256, &token_parts);
     assert!(raw::verify(

@@ -19,6 +19,8 @@
 mod forgetful_store;
 #[path = "../benches/support/raw_verify.rs"]
 mod raw_verify;
+#[path = "../benches/support/rs256_request.rs"]
+mod rs256_request;
 // Keys from a fixed seed, so that setup costs the same number of instructions in every run
 // (RSA key generation's cost varies with the primes it happens to find).
 #[allow(dead_code)]
@@ -28,11 +30,9 @@ mod drbg;
 use std::hint::black_box;
 
 use forgetful_store::ForgetfulStore;
-use keybound::{
-    Algorithm, IssuerKeys, ProofRequest, ProofSigner, ProofVerifier, RequestGuard, ResourceRequest,
-    SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
-};
+use keybound::{Algorithm, ProofRequest, ProofSigner, ProofVerifier, SigningKey, UnixTime};
 use raw_verify::{raw, Parts};
+use rs256_request::Rs256Request;
 
 const URL: &str = "https://api.example.com/v1/orders";
 
@@ -82,34 +82,16 @@ fn main() {
 }
 /// A request with an RS256 access token and an ES256 proof, warm or cold, and its ES256 floor.
 fn rs256_request(op: &str, n: usize, now: UnixTime) {
-    const ISS: &str = "https://as.example.com";
-    const AUD: &str = "https://api.example.com";
-    let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key_for(Algorithm::Rs256)));
-    let client = ProofSigner::new(key_for(Algorithm::Es256));
-    let token = issuer
-        .issue(
-            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            now,
-        )
-        .expect("token")
-        .access_token;
-    let client_proof = client
-        .proof("GET", URL)
-        .with_access_token(&token)
-        .sign(now)
-        .expect("proof");
-    let es256 = Parts::of_proof(&client_proof);
-    let authorization = format!("DPoP {token}");
-    let (authz, dpop) = ([authorization.as_str()], [client_proof.as_str()]);
-    let resource_request = ResourceRequest::new("GET", URL, &authz, &dpop);
-    let guard = |capacity| {
-        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
-            .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore))
-            .with_token_cache_capacity(capacity)
-    };
-    let (warm, cold) = (guard(16), guard(0));
-    assert!(warm.check(&resource_request, now).is_ok());
-
+    let fixture = Rs256Request::new(
+        key_for(Algorithm::Rs256),
+        key_for(Algorithm::Es256),
+        URL,
+        now,
+    );
+    let es256 = Parts::of_proof(&fixture.proof);
+    let headers = fixture.headers();
+    let resource_request = fixture.request(&headers);
+    let (warm, cold) = (fixture.guard(16), fixture.guard(0));
     for _ in 0..n {
         match op {
             "setup_rs256" => {}

@@ -26,31 +26,40 @@ mod rust_crypto;
 #[cfg(not(feature = "aws-lc"))]
 use rust_crypto as imp;
 
+/// A prepared public key of the compiled-in backend, by primitive. Each backend has the
+/// modules `ecdsa`, `ed25519` and `rsa` with the same `VerifyKey` API.
+#[derive(Clone)]
+enum PreparedKey {
+    Ec(imp::ecdsa::VerifyKey),
+    Ed25519(imp::ed25519::VerifyKey),
+    Rsa(imp::rsa::VerifyKey),
+}
+
 /// The name of the compiled-in backend: `"rust-crypto"` or `"aws-lc-rs"`.
 pub const BACKEND: &str = imp::NAME;
 
 /// A public key prepared for repeated verification.
 #[derive(Clone)]
-pub(crate) struct VerifyKey(imp::VerifyKey);
+pub(crate) struct VerifyKey(PreparedKey);
 
 impl VerifyKey {
     /// Validates and prepares the uncompressed point `0x04 ‖ x ‖ y` on `curve`; `None` if it
     /// is not a valid public key (coordinates not below the field prime, off the curve, the
     /// identity).
     pub(crate) fn ec(curve: EcCurve, sec1: &[u8]) -> Option<Self> {
-        imp::VerifyKey::ec(curve, sec1).map(Self)
+        imp::ecdsa::VerifyKey::new(curve, sec1).map(|key| Self(PreparedKey::Ec(key)))
     }
 
     /// Validates and prepares an Ed25519 public key. Only canonical encodings of points of
     /// large order are accepted (RFC 8032 §5.1.3; small-order keys let one signature verify
     /// for many messages).
     pub(crate) fn ed25519(public: &[u8; 32]) -> Option<Self> {
-        imp::VerifyKey::ed25519(public).map(Self)
+        imp::ed25519::VerifyKey::new(public).map(|key| Self(PreparedKey::Ed25519(key)))
     }
 
     /// Validates and prepares an RSA key (sizes were checked when the JWK was read).
     pub(crate) fn rsa(n: &[u8], e: &[u8]) -> Option<Self> {
-        imp::VerifyKey::rsa(n, e).map(Self)
+        imp::rsa::VerifyKey::new(n, e).map(|key| Self(PreparedKey::Rsa(key)))
     }
 
     /// Verifies `signature` over `message` with `alg`, which fits this key.
@@ -60,7 +69,11 @@ impl VerifyKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), JoseError> {
-        self.0.verify(alg, message, signature)
+        match &self.0 {
+            PreparedKey::Ec(key) => key.verify(message, signature),
+            PreparedKey::Ed25519(key) => key.verify(message, signature),
+            PreparedKey::Rsa(key) => key.verify(alg, message, signature),
+        }
     }
 }
 

@@ -1,49 +1,13 @@
 //! The default, pure-Rust backend (RustCrypto).
 
-mod ecdsa;
-mod ed25519;
-mod rsa;
+pub(super) mod ecdsa;
+pub(super) mod ed25519;
+pub(super) mod rsa;
 
-use crate::error::JoseError;
 use crate::jose::algorithm::Algorithm;
-use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
 
 pub(super) const NAME: &str = "rust-crypto";
-
-#[derive(Clone)]
-pub(super) enum VerifyKey {
-    Ec(ecdsa::VerifyKey),
-    Ed25519(ed25519::VerifyKey),
-    Rsa(rsa::VerifyKey),
-}
-
-impl VerifyKey {
-    pub(super) fn ec(curve: EcCurve, sec1: &[u8]) -> Option<Self> {
-        ecdsa::VerifyKey::new(curve, sec1).map(Self::Ec)
-    }
-
-    pub(super) fn ed25519(public: &[u8; 32]) -> Option<Self> {
-        ed25519::VerifyKey::new(public).map(Self::Ed25519)
-    }
-
-    pub(super) fn rsa(n: &[u8], e: &[u8]) -> Option<Self> {
-        rsa::VerifyKey::new(n, e).map(Self::Rsa)
-    }
-
-    pub(super) fn verify(
-        &self,
-        alg: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), JoseError> {
-        match self {
-            Self::Ec(key) => key.verify(message, signature),
-            Self::Ed25519(key) => key.verify(message, signature),
-            Self::Rsa(key) => key.verify(alg, message, signature),
-        }
-    }
-}
 
 /// Signing uses the RustCrypto key held in [`Secret`] itself.
 pub(super) struct SignKey;
