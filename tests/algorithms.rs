@@ -474,9 +474,9 @@ fn tokens_of_every_algorithm_verify_against_a_crowded_jwks() {
     }
 }
 
-#[test]
-fn token_algorithms_follow_the_policy_and_the_key() {
-    let key = SigningKey::generate_rsa(Algorithm::Rs256, 2048).unwrap();
+/// An issuer signing with a fresh RS256 key of `bits`, and one token it issued at [`NOW`].
+fn rsa_issuer_and_token(bits: usize) -> (TokenIssuer, String) {
+    let key = SigningKey::generate_rsa(Algorithm::Rs256, bits).unwrap();
     let client = SigningKey::generate().unwrap();
     let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key));
     let token = issuer
@@ -486,6 +486,12 @@ fn token_algorithms_follow_the_policy_and_the_key() {
         )
         .unwrap()
         .access_token;
+    (issuer, token)
+}
+
+#[test]
+fn token_algorithms_follow_the_policy_and_the_key() {
+    let (issuer, token) = rsa_issuer_and_token(2048);
     let keys = issuer.keys().key_set();
     let at = UnixTime::from_secs(NOW);
 
@@ -514,16 +520,7 @@ fn token_algorithms_follow_the_policy_and_the_key() {
 
 #[test]
 fn issuer_rsa_keys_above_the_limit_are_refused() {
-    let key = SigningKey::generate_rsa(Algorithm::Rs256, 3072).unwrap();
-    let client = SigningKey::generate().unwrap();
-    let issuer = TokenIssuer::new(ISS, IssuerKeys::new(key));
-    let token = issuer
-        .issue(
-            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            now(),
-        )
-        .unwrap()
-        .access_token;
+    let (issuer, token) = rsa_issuer_and_token(3072);
     let at = UnixTime::from_secs(NOW);
     let small = TokenOptions::new().with_max_rsa_bits(2048);
     assert_eq!(small.max_rsa_bits, 2048);
