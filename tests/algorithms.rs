@@ -282,6 +282,26 @@ fn the_key_fixes_the_algorithm() {
 }
 
 #[test]
+fn each_key_says_which_algorithms_it_allows() {
+    let names = |key: &PublicKey| key.algorithms().to_names();
+    let p256 = PublicKey::from_jwk(&Independent::for_alg(Algorithm::Es256).public_jwk()).unwrap();
+    assert_eq!(names(&p256), "ES256");
+    let p521 = PublicKey::from_jwk(&Independent::for_alg(Algorithm::Es512).public_jwk()).unwrap();
+    assert_eq!(names(&p521), "ES512");
+    let ed = PublicKey::from_jwk(&Independent::for_alg(Algorithm::Ed25519).public_jwk()).unwrap();
+    assert_eq!(names(&ed), "Ed25519 EdDSA");
+    let rsa_jwk = Independent::for_alg(Algorithm::Rs256).public_jwk();
+    let rsa = PublicKey::from_jwk(&rsa_jwk).unwrap();
+    assert_eq!(names(&rsa), "RS256 RS384 RS512 PS256 PS384 PS512");
+    assert!(!rsa.allows(Algorithm::Es256));
+    let pinned = format!(r#"{},"alg":"PS384"}}"#, &rsa_jwk[..rsa_jwk.len() - 1]);
+    let pinned = PublicKey::from_jwk(&pinned).unwrap();
+    assert_eq!(names(&pinned), "PS384");
+    assert_eq!(pinned.algorithm(), Some(Algorithm::Ps384));
+    assert!(pinned.allows(Algorithm::Ps384) && !pinned.allows(Algorithm::Ps256));
+}
+
+#[test]
 fn a_jwk_alg_pins_the_header_alg() {
     let verifier = ProofVerifier::new();
     let signer = Independent::for_alg(Algorithm::Rs256);

@@ -696,3 +696,20 @@ fn full_refresh_store_fails_closed() {
         Error::Store(StoreError::Full)
     );
 }
+
+#[test]
+fn skipped_key_reports_keep_at_most_128_bytes_of_kid_on_a_character_boundary() {
+    let usable = SigningKey::generate().unwrap().public_key().to_jwk();
+    // 127 ASCII bytes, then two-byte characters: byte 128 falls inside one.
+    let kid = format!("{}{}", "k".repeat(127), "é".repeat(40));
+    let jwks =
+        format!(r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"{kid}","x":"AAAA"}},{usable}]}}"#);
+    let set = KeySet::from_jwks(&jwks).unwrap();
+    let reported = set.skipped()[0].kid.as_deref().unwrap();
+    assert_eq!(reported, "k".repeat(127));
+    let short = format!(
+        r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"é-short","x":"AAAA"}},{usable}]}}"#
+    );
+    let set = KeySet::from_jwks(&short).unwrap();
+    assert_eq!(set.skipped()[0].kid.as_deref(), Some("é-short"));
+}

@@ -35,7 +35,8 @@ pub struct KeySet {
 pub struct SkippedKey {
     /// Position in the document's `keys` array.
     pub index: usize,
-    /// The entry's `kid`, if it had a string one (at most 128 bytes kept).
+    /// The entry's `kid`, if it had a string one (at most 128 bytes kept). It is the
+    /// provider's text, as published: escape it before writing it to a log.
     pub kid: Option<String>,
     /// Why it cannot be used.
     pub reason: KeyError,
