@@ -366,7 +366,7 @@ fn padded_to(json: &str, len: usize) -> String {
     format!("{body}{}}}", " ".repeat(len - 1 - body.len()))
 }
 
-/// A JWKS document of exactly 64 KiB is read, one byte more is refused before parsing (kills
+/// A JWKS document of exactly 256 KiB is read, one byte more is refused before parsing (kills
 /// `256 * 1024` → `256 + 1024`, and `len > MAX_JWKS_LEN` → `>=` and `==`).
 #[test]
 fn jwks_size_limit_is_inclusive() {
@@ -517,5 +517,19 @@ fn token_hash_debug_shows_the_ath_form() {
     assert_eq!(
         format!("{hash:?}"),
         "TokenHash(fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo)"
+    );
+}
+
+/// A private JWK of exactly 16 KiB is read, one byte more is refused before parsing (kills
+/// `jwk.len() > MAX_JWK_LEN` → `>=` and `==` in `SigningKey::read_jwk`).
+#[test]
+fn private_jwk_size_limit_is_inclusive() {
+    let k = key();
+    let jwk = k.to_jwk();
+    let again = keybound::SigningKey::from_jwk(&padded_to(&jwk, 16 * 1024)).unwrap();
+    assert_eq!(again.public_key(), k.public_key());
+    assert_eq!(
+        keybound::SigningKey::from_jwk(&padded_to(&jwk, 16 * 1024 + 1)).unwrap_err(),
+        keybound::KeyError::Malformed(keybound::JoseError::Json)
     );
 }

@@ -256,3 +256,20 @@ fn rust_crypto_encodings_import() {
         KeyError::InvalidPem
     );
 }
+
+#[test]
+fn pem_text_is_bounded_at_16_kib() {
+    let pem = data("ed25519_pkcs8.pem");
+    let padded = |len: usize| format!("{pem}{}", "\n".repeat(len - pem.len()));
+    assert!(SigningKey::from_pem(&padded(16 * 1024)).is_ok());
+    assert_eq!(
+        SigningKey::from_pem(&padded(16 * 1024 + 1)).unwrap_err(),
+        KeyError::Malformed(JoseError::Json)
+    );
+    let public = data("ed25519_spki.pem");
+    let padded = format!("{public}{}", "\n".repeat(16 * 1024 + 1 - public.len()));
+    assert_eq!(
+        PublicKey::from_pem(&padded).unwrap_err(),
+        KeyError::Malformed(JoseError::Json)
+    );
+}

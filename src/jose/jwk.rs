@@ -342,6 +342,29 @@ mod tests {
     }
 
     #[test]
+    fn oversized_moduli_are_refused_before_decoding() {
+        // 8192 bits take 1366 base64url characters; one more character may still be a modulus
+        // a little over 8192 bits (decoded, then refused with its real size), two more are
+        // refused unread, with the size the text implies.
+        let decoded = |chars: usize| {
+            let mut n = vec![0x5au8; chars * 6 / 8];
+            n[0] = 0xff;
+            let jwk = rsa_jwk(&n, &[1, 0, 1]);
+            let object = json::parse_object(jwk.as_bytes(), 8).unwrap();
+            (n.len(), read(&object, KeyRole::Verify).err())
+        };
+        let (bytes, error) = decoded(1367);
+        assert_eq!(bytes, 1025);
+        assert_eq!(error, None);
+        assert_eq!(
+            read_public(&rsa_jwk(&vec![0xffu8; 1025], &[1, 0, 1])).err(),
+            Some(KeyError::RsaModulusSize { bits: 8200 })
+        );
+        let (_, error) = decoded(1368);
+        assert_eq!(error, Some(KeyError::RsaModulusSize { bits: 1368 * 6 }));
+    }
+
+    #[test]
     fn rsa_exponent_rules() {
         let n = modulus(2048);
         for good in [&[3u8][..], &[1, 0, 1], &[0xff, 0xff, 0xff, 0xff]] {
@@ -354,6 +377,8 @@ mod tests {
             &[1, 0, 0, 0, 0],
             &[1, 0, 0, 0, 1],
             &[1, 0, 0, 0, 0, 0, 0, 0, 1],
+            // Nine bytes whose low eight spell 65537: must not wrap around to it.
+            &[1, 0, 0, 0, 0, 0, 1, 0, 1],
         ] {
             assert_eq!(
                 read_public(&rsa_jwk(&n, bad)).err(),
@@ -428,6 +453,14 @@ mod tests {
         assert_eq!(read_public(&enc).err(), Some(KeyError::WrongUse));
         let ops = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":["sign"]}}"#);
         assert_eq!(read_public(&ops).err(), Some(KeyError::WrongUse));
+        for allowed in [
+            r#"["verify"]"#,
+            r#"["sign","verify"]"#,
+            r#"["verify","sign"]"#,
+        ] {
+            let ops = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}","key_ops":{allowed}}}"#);
+            assert!(read_public(&ops).is_ok(), "{allowed}");
+        }
     }
 
     #[test]

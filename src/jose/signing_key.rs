@@ -434,6 +434,9 @@ mod tests {
             SigningKey::from_jwk_with_algorithm(&key.to_jwk(), Algorithm::Ps256).err(),
             Some(KeyError::WrongAlgorithm)
         );
+        // Asking for the algorithm the JWK names is fine.
+        let same = SigningKey::from_jwk_with_algorithm(&key.to_jwk(), Algorithm::Rs256).unwrap();
+        assert_eq!(same.algorithm(), Algorithm::Rs256);
     }
 
     #[test]
@@ -478,6 +481,14 @@ mod tests {
             SigningKey::from_jwk(&swapped).err(),
             Some(KeyError::InvalidPrivateKey)
         );
+        // Each CRT value is checked on its own: a wrong `qi` alone is refused too.
+        let qi = object["qi"].as_str().unwrap();
+        let wrong_qi = jwk.replace(qi, dp);
+        assert_eq!(
+            SigningKey::from_jwk(&wrong_qi).err(),
+            Some(KeyError::InvalidPrivateKey)
+        );
+        assert!(SigningKey::from_jwk(&jwk).is_ok());
     }
 
     #[test]
