@@ -299,6 +299,15 @@ fn ambiguous_or_leaking_key_sets_are_refused() {
             format!(r#"{{"keys":[{a},{{"kty":"oct","k":"AAAA"}}]}}"#),
             KeyError::PrivateKey,
         ),
+        // A private key refuses the set even when its `kid` alone would have it skipped.
+        (
+            format!(r#"{{"keys":[{{"kty":"oct","k":"c2VjcmV0","kid":""}},{a}]}}"#),
+            KeyError::PrivateKey,
+        ),
+        (
+            format!(r#"{{"keys":[{{"kty":"oct","k":"c2VjcmV0","kid":1}},{a}]}}"#),
+            KeyError::PrivateKey,
+        ),
         (
             format!(r#"{{"keys":[{}]}}"#, with(&a, r#""use":"enc""#)),
             KeyError::NoUsableKey,

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use keybound::{jwks_json, Algorithm, KeyError, PublicKey, SigningKey};
+use keybound::{jwks_json, Algorithm, KeyError, KeyType, PublicKey, SigningKey};
 
 use crate::algorithm_arg::{algorithm_parser, parse_rsa_bits};
 use crate::cli_error::CliError;
@@ -62,9 +62,9 @@ pub struct ThumbprintArgs {
 /// Print a JWKS `{"keys":[…]}` of the public keys, each with `kid` = its thumbprint, its `alg`
 /// and `use` sig.
 ///
-/// A key's `alg` is the one its file names; without one, EC keys get their curve's ES*,
-/// Ed25519 keys `Ed25519`, and RSA keys none (a warning says so: verifiers then accept any
-/// RS* or PS* signature by that key).
+/// A key's `alg` is the one its file names; without one, EC keys get their curve's ES*, and
+/// Ed25519 and RSA keys none (a warning says so: verifiers then accept any algorithm that fits
+/// the key — `Ed25519` or `EdDSA`, any RS* or PS*).
 #[derive(Args)]
 #[command(
     after_help = "Example:\n  keybound jwks --key issuer-1.jwk --key issuer-2.pem > jwks.json"
@@ -279,10 +279,15 @@ pub fn jwks(args: &JwksArgs) -> Result<Outcome, CliError> {
         }
     }
     for (path, key) in args.key.iter().zip(&keys) {
-        if key.algorithm().is_none() && key.key_type().default_algorithm().is_none() {
+        let fitting = match key.key_type() {
+            KeyType::Ec(_) => None,
+            KeyType::Ed25519 => Some("Ed25519 or EdDSA"),
+            _ => Some("RS* or PS*"),
+        };
+        if let (None, Some(fitting)) = (key.algorithm(), fitting) {
             eprintln!(
-                "keybound: jwks: {}: RSA key without \"alg\", published without one: verifiers \
-                 will accept any RS* or PS* signature by it",
+                "keybound: jwks: {}: key without \"alg\", published without one: verifiers \
+                 will accept any {fitting} signature by it",
                 path.display()
             );
         }

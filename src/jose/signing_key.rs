@@ -176,7 +176,14 @@ impl SigningKey {
     /// zeroized on drop. Treat it as the secret it is.
     pub fn to_jwk(&self) -> Zeroizing<String> {
         let public = self.public.to_jwk();
-        let mut out = Zeroizing::new(String::with_capacity(public.len() + 4096));
+        // Room for every private member up front: a reallocation would leave a copy of the
+        // secret in freed memory. RSA members add up to 3.5 × the modulus length in bytes
+        // (d, then p, q, dp, dq, qi of half its length), 4.7 × in base64url; 6 × is ample.
+        let secret_room = match self.public.key_type() {
+            KeyType::Rsa { modulus_bits } => 6 * modulus_bits.div_ceil(8),
+            _ => 128,
+        };
+        let mut out = Zeroizing::new(String::with_capacity(public.len() + 128 + secret_room));
         // `public` ends with `}`; continue the object before its closing brace.
         out.push_str(&public[..public.len() - 1]);
         out.push_str(r#","alg":""#);
@@ -209,7 +216,7 @@ impl SigningKey {
                 if let Some(dq) = key.dq() {
                     member("dq", &trimmed(dq));
                 }
-                if let Some(qi) = key.crt_coefficient() {
+                if let Some(qi) = key.crt_coefficient().map(Zeroizing::new) {
                     member("qi", &trimmed(&qi));
                 }
             }
@@ -306,10 +313,12 @@ fn secret_from_members(
             })
         }
         PublicParts::Ed25519 { .. } => {
-            let seed = Zeroizing::new(base64url::decode_array::<32>(private.d).map_err(invalid)?);
-            Ok(Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                &seed,
-            )))
+            let seed = base64url::decode_secret(private.d).map_err(invalid)?;
+            let seed: &[u8; 32] = seed
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError::InvalidPrivateKey)?;
+            Ok(Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed)))
         }
         PublicParts::Rsa { n, e } => {
             use rsa::traits::PrivateKeyParts;
@@ -345,8 +354,8 @@ fn secret_from_members(
                     own.as_ref() == trimmed
                 }))
             };
-            let qinv = key.crt_coefficient();
-            if !(same(dp, key.dp())? && same(dq, key.dq())? && same(qi, qinv.as_ref())?) {
+            let qinv = key.crt_coefficient().map(Zeroizing::new);
+            if !(same(dp, key.dp())? && same(dq, key.dq())? && same(qi, qinv.as_deref())?) {
                 return Err(KeyError::InvalidPrivateKey);
             }
             Ok(Secret::Rsa(Box::new(key)))

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::error::{JoseError, KeyError};
 use crate::jose::json;
 use crate::jose::jwk;
+use crate::jose::key_type::KeyType;
 use crate::jose::public_key::PublicKey;
 
 /// Largest JWKS document accepted: room for dozens of RSA-4096 keys.
@@ -64,8 +65,9 @@ impl KeySet {
             let Value::Object(object) = entry else {
                 return Err(KeyError::InvalidMember("keys"));
             };
-            let usable = jwk::kid(object)
-                .and_then(|kid| PublicKey::from_jwk_object(object).map(|key| (kid, key)));
+            // The key first: a private key refuses the whole set, whatever its `kid`.
+            let usable = PublicKey::from_jwk_object(object)
+                .and_then(|key| jwk::kid(object).map(|kid| (kid, key)));
             let (kid, key) = match usable {
                 Ok(found) => found,
                 Err(KeyError::PrivateKey) => return Err(KeyError::PrivateKey),
@@ -131,16 +133,21 @@ fn reported_kid(object: &json::Object) -> Option<String> {
 }
 
 /// A JWKS document `{"keys":[…]}` (RFC 7517 §5) of public keys, each with `kid` = its RFC 7638
-/// thumbprint, its `alg` (the key's own, else EC by curve and Ed25519 `Ed25519`; an RSA key
-/// without one is written without `alg`) and `use: sig`.
+/// thumbprint, its `alg` (the key's own, else for EC keys the curve's ES*; an Ed25519 or RSA
+/// key without one is written without `alg`, since several fit it) and `use: sig`.
 pub fn jwks_json<'a>(keys: impl IntoIterator<Item = &'a PublicKey>) -> String {
     let entries: Vec<String> = keys
         .into_iter()
         .map(|key| {
             let jwk = key.to_jwk();
+            // Without an `alg` of its own, a key is published with the one algorithm its type
+            // allows (EC); an Ed25519 or RSA key fits several, and naming one would narrow it.
             let alg = key
                 .algorithm()
-                .or_else(|| key.key_type().default_algorithm())
+                .or(match key.key_type() {
+                    KeyType::Ec(curve) => Some(curve.algorithm()),
+                    _ => None,
+                })
                 .map(|alg| format!(r#","alg":"{alg}""#))
                 .unwrap_or_default();
             format!(
