@@ -517,7 +517,8 @@ pub enum KeyError {
     /// The RSA modulus has a size outside the accepted range (2048..=8192 bits for any key;
     /// callers may narrow the upper bound).
     RsaModulusSize {
-        /// The modulus size in bits (as encoded; capped when the text was too long to decode).
+        /// The modulus size in bits (estimated from the text's length when the text was too
+        /// long to decode at all).
         bits: usize,
     },
     /// The RSA public exponent is even, below 3 or above 2^32.

@@ -9,9 +9,10 @@ use std::sync::OnceLock;
 
 use common::{b64, now, parse_challenges, NOW, URL};
 use keybound::{
-    Algorithm, AlgorithmSet, Error, IssuerKeys, JoseError, KeyError, KeySet, KeyType, ProofOptions,
-    ProofRequest, ProofSigner, ProofVerifier, PublicKey, RequestGuard, ResourceRequest, SigningKey,
-    TokenError, TokenIssuer, TokenOptions, TokenRequest, TokenVerifier, UnixTime,
+    Algorithm, AlgorithmSet, Error, IssuerKeys, JoseError, KeyError, KeySet, KeyType, NonceEngine,
+    ProofOptions, ProofRequest, ProofSigner, ProofVerifier, PublicKey, RequestGuard,
+    ResourceRequest, SigningKey, TokenError, TokenIssuer, TokenOptions, TokenRequest,
+    TokenVerifier, UnixTime,
 };
 use rsa::traits::PublicKeyParts;
 use signature::Signer;
@@ -353,6 +354,43 @@ fn proof_algorithms_can_be_narrowed_and_challenges_list_them() {
             "{alg}"
         );
     }
+
+    // The algorithm is decided from the header, before the claims: a proof that can never pass
+    // is refused as such, not for its claims, and a nonce-requiring server does not first
+    // send its client away to fetch a nonce for it.
+    let signer = Independent::for_alg(Algorithm::Rs256);
+    let header = format!(
+        r#"{{"typ":"dpop+jwt","alg":"RS256","jwk":{}}}"#,
+        signer.public_jwk()
+    );
+    let no_claims = signer.jws(Algorithm::Rs256, &header, "{}");
+    assert_eq!(
+        verify(&verifier, &no_claims),
+        Err(Error::InvalidProof(keybound::ProofError::Jose(
+            JoseError::UnsupportedAlgorithm
+        )))
+    );
+    let mismatch = format!(
+        r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
+        signer.public_jwk()
+    );
+    let no_claims = signer.jws(Algorithm::Rs256, &mismatch, "{}");
+    assert_eq!(
+        verify(&ProofVerifier::new(), &no_claims),
+        Err(Error::InvalidProof(keybound::ProofError::Jose(
+            JoseError::AlgorithmKeyMismatch
+        )))
+    );
+    let nonces = ProofVerifier::new()
+        .with_options(ProofOptions::new().with_algorithms(narrow))
+        .with_nonces(NonceEngine::from_secret([7; 32]));
+    let no_nonce = signer.proof("RS256", Algorithm::Rs256, "n-nonce");
+    assert_eq!(
+        verify(&nonces, &no_nonce),
+        Err(Error::InvalidProof(keybound::ProofError::Jose(
+            JoseError::UnsupportedAlgorithm
+        )))
+    );
 
     // The guard's challenges list exactly the configured set.
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());

@@ -38,6 +38,14 @@ impl Parts {
         Self::of(proof, header["jwk"].clone())
     }
 
+    /// The uncompressed SEC1 point `04 ‖ x ‖ y` of an EC `jwk`.
+    fn sec1(&self) -> Vec<u8> {
+        let mut sec1 = vec![4];
+        sec1.extend(self.member("x"));
+        sec1.extend(self.member("y"));
+        sec1
+    }
+
     fn member(&self, name: &str) -> Vec<u8> {
         decode(self.jwk[name].as_str().expect("JWK member"))
     }
@@ -61,12 +69,7 @@ pub mod raw {
     }
 
     pub fn parse(alg: Algorithm, parts: &Parts) -> Key {
-        let sec1 = || {
-            let mut sec1 = vec![4];
-            sec1.extend(parts.member("x"));
-            sec1.extend(parts.member("y"));
-            sec1
-        };
+        let sec1 = || parts.sec1();
         match alg {
             Algorithm::Es256 => {
                 Key::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1()).unwrap())
@@ -143,12 +146,7 @@ pub mod raw {
     }
 
     pub fn parse(alg: Algorithm, parts: &Parts) -> Key {
-        let sec1 = || {
-            let mut sec1 = vec![4];
-            sec1.extend(parts.member("x"));
-            sec1.extend(parts.member("y"));
-            sec1
-        };
+        let sec1 = || parts.sec1();
         match alg {
             Algorithm::Es256 => {
                 Key::Parsed(ParsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, sec1()).unwrap())

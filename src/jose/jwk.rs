@@ -85,6 +85,18 @@ impl PublicParts {
         }
     }
 
+    /// The parts of an uncompressed SEC1 point `0x04 ‖ x ‖ y` on `curve`. A point of another
+    /// length gives coordinates of the wrong length, which building the key refuses.
+    pub(crate) fn from_sec1(curve: EcCurve, sec1: &[u8]) -> Self {
+        let coordinates = sec1.get(1..).unwrap_or_default();
+        let (x, y) = coordinates.split_at(curve.coordinate_len().min(coordinates.len()));
+        Self::Ec {
+            curve,
+            x: x.to_vec(),
+            y: y.to_vec(),
+        }
+    }
+
     /// Checks RSA sizes: modulus within [`MIN_RSA_BITS`, `MAX_RSA_BITS`], exponent odd and
     /// within [3, 2^32], no ROCA fingerprint (CVE-2017-15361).
     pub(crate) fn check_rsa_limits(n: &[u8], e: &[u8]) -> Result<(), KeyError> {

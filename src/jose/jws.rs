@@ -117,9 +117,8 @@ pub(crate) fn sign<K: JwsSigner + ?Sized>(
 ) -> Result<String, Error> {
     let public = key.public_key();
     if !public.allows(key.algorithm()) {
-        return Err(Error::InvalidArgument(
-            "signer algorithm does not fit its key",
-        ));
+        // The signer's `algorithm()` does not fit its `public_key()` (RFC 8725 §3.1).
+        return Err(Error::InvalidArgument("signer"));
     }
     let payload_b64 = base64url::encode(payload_json);
     let mut out = String::with_capacity(header_b64.len() + payload_b64.len() + 1400);

@@ -4,6 +4,7 @@
 
 use crate::error::KeyError;
 use crate::jose::jwk::PublicParts;
+use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
 
 /// Largest PEM text accepted (an RSA-8192 private key is about 6.5 KiB).
@@ -97,20 +98,20 @@ pub(crate) fn public_key(text: &str) -> Result<PublicParts, KeyError> {
         "PUBLIC KEY" => {
             use p256::pkcs8::DecodePublicKey;
             if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(text) {
-                return Ok(ec_parts(
-                    crate::jose::key_type::EcCurve::P256,
+                return Ok(PublicParts::from_sec1(
+                    EcCurve::P256,
                     key.to_sec1_point(false).as_bytes(),
                 ));
             }
             if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_pem(text) {
-                return Ok(ec_parts(
-                    crate::jose::key_type::EcCurve::P384,
+                return Ok(PublicParts::from_sec1(
+                    EcCurve::P384,
                     key.to_sec1_point(false).as_bytes(),
                 ));
             }
             if let Ok(key) = p521::ecdsa::VerifyingKey::from_public_key_pem(text) {
-                return Ok(ec_parts(
-                    crate::jose::key_type::EcCurve::P521,
+                return Ok(PublicParts::from_sec1(
+                    EcCurve::P521,
                     key.to_sec1_point(false).as_bytes(),
                 ));
             }
@@ -129,8 +130,4 @@ pub(crate) fn public_key(text: &str) -> Result<PublicParts, KeyError> {
         }
         _ => Err(KeyError::InvalidPem),
     }
-}
-
-fn ec_parts(curve: crate::jose::key_type::EcCurve, sec1: &[u8]) -> PublicParts {
-    crate::jose::secret::ec_parts(curve, sec1)
 }

@@ -17,15 +17,15 @@ impl Secret {
     /// The public numbers of this key.
     pub(crate) fn public_parts(&self) -> PublicParts {
         match self {
-            Self::P256(key) => ec_parts(
+            Self::P256(key) => PublicParts::from_sec1(
                 EcCurve::P256,
                 key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
-            Self::P384(key) => ec_parts(
+            Self::P384(key) => PublicParts::from_sec1(
                 EcCurve::P384,
                 key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
-            Self::P521(key) => ec_parts(
+            Self::P521(key) => PublicParts::from_sec1(
                 EcCurve::P521,
                 key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
@@ -40,20 +40,5 @@ impl Secret {
                 }
             }
         }
-    }
-}
-
-/// Splits an uncompressed SEC1 point `0x04 ‖ x ‖ y`.
-pub(crate) fn ec_parts(curve: EcCurve, sec1: &[u8]) -> PublicParts {
-    let len = curve.coordinate_len();
-    // An uncompressed point from the curve crate is always 1 + 2 × len bytes.
-    let (x, y) = sec1
-        .get(1..)
-        .unwrap_or_default()
-        .split_at(len.min(sec1.len().saturating_sub(1)));
-    PublicParts::Ec {
-        curve,
-        x: x.to_vec(),
-        y: y.to_vec(),
     }
 }

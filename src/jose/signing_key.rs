@@ -198,9 +198,9 @@ impl SigningKey {
             out.push('"');
         };
         match &self.secret {
-            Secret::P256(key) => member("d", &Zeroizing::new(key.to_bytes().to_vec())),
-            Secret::P384(key) => member("d", &Zeroizing::new(key.to_bytes().to_vec())),
-            Secret::P521(key) => member("d", &Zeroizing::new(key.to_bytes().to_vec())),
+            Secret::P256(key) => member("d", &Zeroizing::new(key.to_bytes())),
+            Secret::P384(key) => member("d", &Zeroizing::new(key.to_bytes())),
+            Secret::P521(key) => member("d", &Zeroizing::new(key.to_bytes())),
             Secret::Ed25519(key) => member("d", key.as_bytes()),
             Secret::Rsa(key) => {
                 use rsa::traits::PrivateKeyParts;

@@ -7,8 +7,9 @@ use crate::jose::thumbprint::Thumbprint;
 use crate::token::key_set::KeySet;
 
 /// The keys an issuer signs access tokens with (any supported type, each with its own
-/// algorithm), each identified by `kid` = its RFC 7638 thumbprint. One key signs; keys rotated out stay published (and so keep verifying) until
-/// [`remove`](Self::remove)d, so rotation needs no downtime:
+/// algorithm), each identified by `kid` = its RFC 7638 thumbprint. One key signs; keys rotated
+/// out stay published (and so keep verifying) until [`remove`](Self::remove)d, so rotation
+/// needs no downtime:
 ///
 /// 1. [`rotate`](Self::rotate) to a new key — new tokens are signed with it, the old key is
 ///    still in [`jwks`](Self::jwks);

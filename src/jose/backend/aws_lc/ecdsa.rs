@@ -13,6 +13,15 @@ use crate::error::JoseError;
 use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
 
+/// An aws-lc key pair from a private scalar and its uncompressed public point.
+fn pair(
+    algorithm: &'static EcdsaSigningAlgorithm,
+    scalar: &[u8],
+    sec1: &[u8],
+) -> Option<EcdsaKeyPair> {
+    EcdsaKeyPair::from_private_key_and_public_key(algorithm, scalar, sec1).ok()
+}
+
 fn verification(curve: EcCurve) -> &'static EcdsaVerificationAlgorithm {
     match curve {
         EcCurve::P256 => &ECDSA_P256_SHA256_FIXED,
@@ -49,31 +58,25 @@ pub(crate) struct SignKey {
 
 impl SignKey {
     pub(crate) fn new(secret: &Secret) -> Option<Self> {
-        let (algorithm, scalar, sec1): (
-            &'static EcdsaSigningAlgorithm,
-            Zeroizing<Vec<u8>>,
-            Vec<u8>,
-        ) = match secret {
-            Secret::P256(key) => (
+        // Each scalar is copied out of its key once, into memory zeroized on drop.
+        let pair = match secret {
+            Secret::P256(key) => pair(
                 &ECDSA_P256_SHA256_FIXED_SIGNING,
-                Zeroizing::new(key.to_bytes().to_vec()),
-                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+                &Zeroizing::new(key.to_bytes()),
+                key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
-            Secret::P384(key) => (
+            Secret::P384(key) => pair(
                 &ECDSA_P384_SHA384_FIXED_SIGNING,
-                Zeroizing::new(key.to_bytes().to_vec()),
-                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+                &Zeroizing::new(key.to_bytes()),
+                key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
-            Secret::P521(key) => (
+            Secret::P521(key) => pair(
                 &ECDSA_P521_SHA512_FIXED_SIGNING,
-                Zeroizing::new(key.to_bytes().to_vec()),
-                key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+                &Zeroizing::new(key.to_bytes()),
+                key.verifying_key().to_sec1_point(false).as_bytes(),
             ),
-            _ => return None,
-        };
-        let pair =
-            EcdsaKeyPair::from_private_key_and_public_key(algorithm, scalar.as_slice(), &sec1)
-                .ok()?;
+            _ => None,
+        }?;
         Some(Self {
             pair,
             rng: SystemRandom::new(),
