@@ -93,6 +93,9 @@ pub enum Error {
     Key(KeyError),
     /// A state store (replay, revocation) could not answer; the request is refused.
     Store(StoreError),
+    /// An authorization server this server depends on (discovery, JWKS, introspection) could
+    /// not give a usable answer; the request is refused with 503, never 401 (fail closed).
+    Upstream(UpstreamError),
     /// The caller passed an argument this crate cannot use (a local programming or
     /// configuration error, never attacker input). The string names the argument.
     InvalidArgument(&'static str),
@@ -118,8 +121,8 @@ impl Error {
             Self::InvalidGrant(_) => Some(ErrorCode::InvalidGrant),
             // RFC 6750 §3.1 registers no resource-server code for "try later": a resource
             // answers 503 with a bare challenge; the token endpoint uses the RFC 6749 code.
-            Self::Store(_) if endpoint == Endpoint::Resource => None,
-            Self::Store(_) => Some(ErrorCode::TemporarilyUnavailable),
+            Self::Store(_) | Self::Upstream(_) if endpoint == Endpoint::Resource => None,
+            Self::Store(_) | Self::Upstream(_) => Some(ErrorCode::TemporarilyUnavailable),
             Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness | Self::Signer => None,
         }
     }
@@ -128,7 +131,7 @@ impl Error {
     pub fn status(&self, endpoint: Endpoint) -> u16 {
         match self {
             Self::NoCredentials => return 401,
-            Self::Store(_) => return 503,
+            Self::Store(_) | Self::Upstream(_) => return 503,
             _ => {}
         }
         match self.code(endpoint) {
@@ -155,6 +158,7 @@ impl Error {
             Self::InvalidGrant(e) => e.description(),
             Self::Key(e) => e.description(),
             Self::Store(e) => e.description(),
+            Self::Upstream(e) => e.description(),
             Self::InvalidArgument(_) => "invalid argument",
             Self::Randomness => "random number generator failure",
             Self::Signer => "signer failure",
@@ -173,6 +177,7 @@ impl Error {
             Self::InvalidGrant(e) => e.reason(),
             Self::Key(e) => e.reason(),
             Self::Store(e) => e.reason(),
+            Self::Upstream(e) => e.reason(),
             Self::InvalidArgument(_) => "invalid_argument",
             Self::Randomness => "randomness",
             Self::Signer => "signer_failure",
@@ -200,6 +205,7 @@ impl fmt::Display for Error {
             Self::InvalidGrant(e) => write!(f, "invalid grant: {e}"),
             Self::Key(e) => write!(f, "unusable key: {e}"),
             Self::Store(e) => write!(f, "store failure: {e}"),
+            Self::Upstream(e) => write!(f, "authorization server unavailable: {e}"),
             Self::InvalidArgument(name) => write!(f, "invalid argument: {name}"),
             Self::Randomness => f.write_str("the system random number generator failed"),
             Self::Signer => f.write_str("the external signer failed"),
@@ -242,6 +248,12 @@ impl From<KeyError> for Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
+    }
+}
+
+impl From<UpstreamError> for Error {
+    fn from(e: UpstreamError) -> Self {
+        Self::Upstream(e)
     }
 }
 
@@ -666,6 +678,12 @@ pub enum TokenError {
     BoundTokenAsBearer,
     /// Presented with the `Bearer` scheme where only DPoP is accepted.
     BearerNotAccepted,
+    /// The authorization server's introspection endpoint says the token is not active
+    /// (RFC 7662 §2.2: unknown, expired, revoked — it does not say which).
+    Inactive,
+    /// The introspection answer's `token_type` contradicts its `cnf` (a bound token that is
+    /// not `DPoP`, or `DPoP` without `cnf.jkt`).
+    WrongTokenType,
 }
 
 impl TokenError {
@@ -690,6 +708,8 @@ impl TokenError {
             Self::KeyMismatch => "key_binding_mismatch",
             Self::BoundTokenAsBearer => "bound_token_as_bearer",
             Self::BearerNotAccepted => "bearer_not_accepted",
+            Self::Inactive => "token_inactive",
+            Self::WrongTokenType => "wrong_token_type",
         }
     }
 
@@ -714,6 +734,8 @@ impl TokenError {
             Self::KeyMismatch => "invalid DPoP key binding",
             Self::BoundTokenAsBearer => "DPoP-bound token presented as bearer",
             Self::BearerNotAccepted => "DPoP scheme required",
+            Self::Inactive => "access token not active",
+            Self::WrongTokenType => "access token type does not match its binding",
         }
     }
 }
@@ -851,9 +873,97 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// An authorization server (or its metadata, key set or introspection endpoint) that could not
+/// give a usable answer. None of these carries the server's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The connection failed or timed out.
+    Unreachable,
+    /// The server answered with this unexpected HTTP status.
+    Status(u16),
+    /// The response body exceeds the configured size limit; it was not read further.
+    TooLarge,
+    /// The response is not the expected JSON document (or lacks a required member).
+    Malformed,
+    /// The metadata names another `issuer` than the one configured (RFC 8414 §3.3).
+    IssuerMismatch,
+    /// A URL is neither `https` nor `http` on a loopback host.
+    InsecureUrl,
+    /// The metadata has no endpoint for what was asked (e.g. no `jwks_uri`).
+    MissingEndpoint(&'static str),
+    /// The key set could not be read (see [`KeyError`]).
+    KeySet(KeyError),
+    /// No key set has been fetched yet.
+    KeysNotLoaded,
+    /// The last key set fetched is past its lifetime and its grace period, and fetching a new
+    /// one keeps failing.
+    KeysExpired,
+    /// An opaque token needs introspection, which only the asynchronous check performs (the
+    /// synchronous one answers from the introspection cache).
+    IntrospectionNeedsAsync,
+}
+
+impl UpstreamError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Unreachable => "upstream_unreachable",
+            Self::Status(_) => "upstream_status",
+            Self::TooLarge => "upstream_response_too_large",
+            Self::Malformed => "upstream_response_malformed",
+            Self::IssuerMismatch => "issuer_metadata_mismatch",
+            Self::InsecureUrl => "insecure_upstream_url",
+            Self::MissingEndpoint(_) => "missing_upstream_endpoint",
+            Self::KeySet(_) => "unusable_key_set",
+            Self::KeysNotLoaded => "key_set_not_loaded",
+            Self::KeysExpired => "key_set_expired",
+            Self::IntrospectionNeedsAsync => "introspection_needs_async",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Unreachable => "authorization server unreachable",
+            Self::Status(_) => "authorization server answered with an unexpected status",
+            Self::TooLarge => "authorization server response too large",
+            Self::Malformed => "authorization server response malformed",
+            Self::IssuerMismatch => "authorization server metadata names another issuer",
+            Self::InsecureUrl => "authorization server URL is not https",
+            Self::MissingEndpoint(_) => "authorization server metadata lacks an endpoint",
+            Self::KeySet(_) => "authorization server key set unusable",
+            Self::KeysNotLoaded => "authorization server key set not loaded",
+            Self::KeysExpired => "authorization server key set expired",
+            Self::IntrospectionNeedsAsync => "token introspection not available here",
+        }
+    }
+}
+
+impl fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Status(status) => write!(f, "unexpected HTTP status {status}"),
+            Self::MissingEndpoint(name) => write!(f, "metadata lacks `{name}`"),
+            Self::KeySet(e) => write!(f, "unusable key set: {e}"),
+            other => f.write_str(other.description()),
+        }
+    }
+}
+
+impl std::error::Error for UpstreamError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstream_failures_answer_503_without_a_code() {
+        let error = Error::Upstream(UpstreamError::KeysExpired);
+        assert_eq!(error.status(Endpoint::Resource), 503);
+        assert_eq!(error.code(Endpoint::Resource), None);
+        assert_eq!(error.status(Endpoint::Token), 503);
+    }
 
     #[test]
     fn http_faces() {

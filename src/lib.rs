@@ -19,7 +19,7 @@ mod token;
 
 pub use error::{
     Endpoint, Error, ErrorCode, GrantError, JoseError, KeyError, NonceProblem, ProofError,
-    RequestError, StoreError, TokenError,
+    RequestError, StoreError, TokenError, UpstreamError,
 };
 #[cfg(feature = "http")]
 pub use integrations::http::{DPOP, DPOP_NONCE};
@@ -28,8 +28,19 @@ pub use integrations::redis::{
     refresh::RedisRefreshStore, replay::RedisReplayStore, revocation::RedisRevocationStore,
     RedisConfig,
 };
+// --- client (issue 13): re-exports of src/client/ and src/integrations/reqwest/ ---
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest::{ClientError, DpopClient, TokenResponse};
+// --- end client ---
+// --- remote issuer (issue 13): re-exports of src/remote_issuer/ ---
+mod remote_issuer;
+pub use remote_issuer::metadata::{AuthorizationServerMetadata, MAX_METADATA_LEN};
+#[cfg(feature = "reqwest")]
+pub use remote_issuer::remote_key_set::{RemoteKeySet, RemoteKeySetOptions};
+pub use remote_issuer::transport::{HttpMethod, HttpResponse, HttpTransport, OutgoingRequest};
+// --- end remote issuer ---
+#[cfg(feature = "tower")]
+pub use integrations::protected_resource_service::ProtectedResourceMetadataService;
 #[cfg(feature = "tower")]
 pub use integrations::tower::{DpopLayer, DpopService};
 pub use issuer::introspection::{introspect, introspection_json};
@@ -57,6 +68,7 @@ pub use proof::signer::{ProofBuilder, ProofSigner};
 pub use proof::verifier::{ProofVerifier, VerifiedProof};
 pub use resource::authorization::Scheme;
 pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
+pub use resource::protected_resource_metadata::ProtectedResourceMetadata;
 pub use resource::public_url::PublicUrlPolicy;
 pub use revocation::{AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore};
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
@@ -66,4 +78,6 @@ pub use token::issuer::{
 };
 pub use token::issuer_keys::IssuerKeys;
 pub use token::key_set::{jwks_json, KeySet, SkippedKey};
-pub use token::verifier::{TokenOptions, TokenVerifier, VerifiedToken};
+pub use token::verifier::{
+    TokenOptions, TokenVerifier, VerifiedToken, DEFAULT_MAX_ACCEPTED_LIFETIME_SECS,
+};

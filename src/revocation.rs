@@ -17,8 +17,9 @@ const LEEWAY_MARGIN_SECS: u64 = 300;
 ///
 /// Each carries `until`: the moment after which no token it covers can be valid any more, so a
 /// store may forget it then. The constructors compute it: the token's `exp` for a token; now +
-/// the longest token lifetime ([`MAX_TOKEN_LIFETIME_SECS`](crate::MAX_TOKEN_LIFETIME_SECS)) for
-/// a key or a subject — plus a margin for clock leeway.
+/// the longest token lifetime a verifier accepts by default
+/// ([`DEFAULT_MAX_ACCEPTED_LIFETIME_SECS`](crate::DEFAULT_MAX_ACCEPTED_LIFETIME_SECS), 90 min)
+/// for a key or a subject — plus a margin for clock leeway.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Revocation {
@@ -84,7 +85,9 @@ impl Revocation {
 }
 
 fn horizon(now: UnixTime) -> UnixTime {
-    now.saturating_add(crate::token::issuer::MAX_TOKEN_LIFETIME_SECS + LEEWAY_MARGIN_SECS)
+    now.saturating_add(
+        crate::token::verifier::DEFAULT_MAX_ACCEPTED_LIFETIME_SECS + LEEWAY_MARGIN_SECS,
+    )
 }
 
 /// Where revocations are kept. The resource server asks [`is_revoked`](Self::is_revoked) on

@@ -698,7 +698,7 @@ fn overlong_tokens_are_refused() {
     let key = SigningKey::from_jwk(&w.issuer.keys().active().to_jwk()).unwrap();
     let claims = format!(
         r#"{{"iss":"{ISS}","sub":"alice","aud":"{AUD}","exp":{},"iat":{NOW},"jti":"l","client_id":"app","cnf":{{"jkt":"{}"}}}}"#,
-        NOW + 3601,
+        NOW + keybound::DEFAULT_MAX_ACCEPTED_LIFETIME_SECS + 1,
         w.client.thumbprint()
     );
     let header = format!(

@@ -4,9 +4,13 @@
 pub(crate) mod axum;
 #[cfg(feature = "http")]
 pub(crate) mod http;
+#[cfg(feature = "tower")]
+pub(crate) mod protected_resource_service;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 #[cfg(feature = "reqwest")]
 pub(crate) mod reqwest;
+#[cfg(feature = "reqwest")]
+pub(crate) mod reqwest_transport;
 #[cfg(feature = "tower")]
 pub(crate) mod tower;

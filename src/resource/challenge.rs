@@ -4,22 +4,36 @@ use crate::error::{Error, ErrorCode};
 use crate::jose::algorithm::AlgorithmSet;
 use crate::resource::authorization::Scheme;
 
+/// What every challenge of one guard says: its configuration.
+#[derive(Clone, Copy)]
+pub(crate) struct ChallengeConfig<'a> {
+    pub(crate) realm: Option<&'a str>,
+    /// Whether Bearer tokens are accepted too (then both challenges are sent).
+    pub(crate) accept_bearer: bool,
+    /// The proof algorithms the server accepts.
+    pub(crate) algs: AlgorithmSet,
+    /// The URL of the protected resource metadata (RFC 9728 §5.1).
+    pub(crate) resource_metadata: Option<&'a str>,
+}
+
 /// What a challenge says besides the scheme.
-pub(crate) struct ChallengeParams<'a> {
+struct ChallengeParams<'a> {
     pub(crate) realm: Option<&'a str>,
     pub(crate) error: Option<ErrorCode>,
     pub(crate) description: Option<&'a str>,
     pub(crate) scope: Option<&'a str>,
     /// The proof algorithms the server accepts, listed in `algs` on DPoP challenges.
     pub(crate) algs: AlgorithmSet,
+    pub(crate) resource_metadata: Option<&'a str>,
 }
 
-/// One challenge: `DPoP realm="…", error="…", error_description="…", scope="…", algs="ES256 …"`
-/// (`algs` lists exactly the configured proof algorithms, RFC 9449 §7.1).
+/// One challenge: `DPoP realm="…", error="…", error_description="…", scope="…",
+/// resource_metadata="…", algs="ES256 …"` (`algs` lists exactly the configured proof
+/// algorithms, RFC 9449 §7.1; `resource_metadata` is RFC 9728 §5.1).
 /// Values are fixed strings or server configuration checked by [`is_quotable`], so no escaping
 /// is needed and no request text can reach the header.
-pub(crate) fn challenge(scheme: Scheme, params: &ChallengeParams<'_>) -> String {
-    let mut parts: Vec<String> = Vec::with_capacity(5);
+fn challenge(scheme: Scheme, params: &ChallengeParams<'_>) -> String {
+    let mut parts: Vec<String> = Vec::with_capacity(6);
     if let Some(realm) = params.realm {
         parts.push(format!(r#"realm="{realm}""#));
     }
@@ -31,6 +45,9 @@ pub(crate) fn challenge(scheme: Scheme, params: &ChallengeParams<'_>) -> String 
     }
     if let Some(scope) = params.scope {
         parts.push(format!(r#"scope="{scope}""#));
+    }
+    if let Some(url) = params.resource_metadata {
+        parts.push(format!(r#"resource_metadata="{url}""#));
     }
     let name = match scheme {
         Scheme::Dpop => {
@@ -63,27 +80,25 @@ pub(crate) fn is_quotable(text: &str) -> bool {
 pub(crate) fn for_error(
     error: &Error,
     used: Option<Scheme>,
-    realm: Option<&str>,
-    accept_bearer: bool,
+    config: ChallengeConfig<'_>,
     scope: Option<&str>,
-    algs: AlgorithmSet,
 ) -> String {
     let code = error.code(crate::error::Endpoint::Resource);
     let detailed = ChallengeParams {
-        realm,
+        realm: config.realm,
         error: code,
         description: code.map(|_| error.description()),
         scope,
-        algs,
+        algs: config.algs,
+        resource_metadata: config.resource_metadata,
     };
     let plain = ChallengeParams {
-        realm,
         error: None,
         description: None,
         scope: None,
-        algs,
+        ..detailed
     };
-    if !accept_bearer {
+    if !config.accept_bearer {
         return challenge(Scheme::Dpop, &detailed);
     }
     let (bearer, dpop) = match used {
@@ -106,17 +121,44 @@ mod tests {
 
     const ES256: AlgorithmSet = AlgorithmSet::only(Algorithm::Es256);
 
+    fn config(realm: Option<&str>, accept_bearer: bool, algs: AlgorithmSet) -> ChallengeConfig<'_> {
+        ChallengeConfig {
+            realm,
+            accept_bearer,
+            algs,
+            resource_metadata: None,
+        }
+    }
+
+    #[test]
+    fn resource_metadata_on_every_challenge() {
+        let url = "https://api.example.com/.well-known/oauth-protected-resource";
+        let with = ChallengeConfig {
+            resource_metadata: Some(url),
+            ..config(None, true, ES256)
+        };
+        assert_eq!(
+            for_error(&Error::NoCredentials, None, with, None),
+            format!(
+                r#"Bearer resource_metadata="{url}", DPoP resource_metadata="{url}", algs="ES256""#
+            )
+        );
+    }
+
     #[test]
     fn dpop_challenge_shapes() {
-        let none = for_error(&Error::NoCredentials, None, None, false, None, ES256);
+        let none = for_error(
+            &Error::NoCredentials,
+            None,
+            config(None, false, ES256),
+            None,
+        );
         assert_eq!(none, r#"DPoP algs="ES256""#);
         let bound = for_error(
             &Error::InvalidToken(TokenError::KeyMismatch),
             Some(Scheme::Dpop),
-            Some("api"),
-            false,
+            config(Some("api"), false, ES256),
             None,
-            ES256,
         );
         assert_eq!(
             bound,
@@ -126,15 +168,13 @@ mod tests {
 
     #[test]
     fn bearer_and_dpop_together() {
-        let none = for_error(&Error::NoCredentials, None, None, true, None, ES256);
+        let none = for_error(&Error::NoCredentials, None, config(None, true, ES256), None);
         assert_eq!(none, r#"Bearer, DPoP algs="ES256""#);
         let bearer = for_error(
             &Error::InvalidToken(TokenError::BoundTokenAsBearer),
             Some(Scheme::Bearer),
+            config(None, true, ES256),
             None,
-            true,
-            None,
-            ES256,
         );
         assert_eq!(
             bearer,
@@ -147,17 +187,20 @@ mod tests {
         let all = for_error(
             &Error::NoCredentials,
             None,
+            config(None, false, AlgorithmSet::all()),
             None,
-            false,
-            None,
-            AlgorithmSet::all(),
         );
         assert_eq!(
             all,
             r#"DPoP algs="ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 PS512""#
         );
         let narrow: AlgorithmSet = [Algorithm::Ps256, Algorithm::Ed25519].into_iter().collect();
-        let some = for_error(&Error::NoCredentials, None, None, false, None, narrow);
+        let some = for_error(
+            &Error::NoCredentials,
+            None,
+            config(None, false, narrow),
+            None,
+        );
         assert_eq!(some, r#"DPoP algs="Ed25519 PS256""#);
     }
 

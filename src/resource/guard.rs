@@ -10,6 +10,7 @@ use crate::proof::verifier::{ProofVerifier, VerifiedProof};
 use crate::resource::authorization::{self, Scheme};
 use crate::resource::challenge;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
+use crate::resource::trusted_issuers::TrustedIssuers;
 use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore, RevocationStore};
 use crate::time::{Clock, UnixTime};
 use crate::token::claims::AccessTokenClaims;
@@ -186,10 +187,13 @@ pub(crate) fn bare_rejection(error: Error) -> Rejection {
         www_authenticate: challenge::for_error(
             &error,
             None,
+            challenge::ChallengeConfig {
+                realm: None,
+                accept_bearer: false,
+                algs: crate::jose::algorithm::AlgorithmSet::all(),
+                resource_metadata: None,
+            },
             None,
-            false,
-            None,
-            crate::jose::algorithm::AlgorithmSet::all(),
         ),
         error,
         diagnostic: None,
@@ -225,11 +229,12 @@ fn htu_diagnostic(expected: &str, proofs: &[&str]) -> String {
 /// Verified tokens are cached by their SHA-256, so a steady stream of requests pays one
 /// signature verification each (the proof's); a cache hit never skips the other checks.
 pub struct RequestGuard<R = MemoryReplayStore, V = MemoryRevocationStore> {
-    tokens: TokenVerifier,
+    issuers: TrustedIssuers,
     proofs: ProofVerifier<R>,
     revocation: V,
     cache: TokenCache,
     realm: Option<String>,
+    resource_metadata: Option<String>,
     accept_bearer: bool,
 }
 
@@ -238,11 +243,12 @@ impl RequestGuard {
     /// replay store, no nonces) and an in-memory revocation store.
     pub fn new(tokens: TokenVerifier) -> Self {
         Self {
-            tokens,
+            issuers: TrustedIssuers::new(tokens),
             proofs: ProofVerifier::new(),
             revocation: MemoryRevocationStore::new(),
             cache: TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY),
             realm: None,
+            resource_metadata: None,
             accept_bearer: false,
         }
     }
@@ -252,11 +258,12 @@ impl<R, V> RequestGuard<R, V> {
     /// Uses `proofs` (its options, replay store and nonce engine) for the DPoP proofs.
     pub fn with_proof_verifier<R2>(self, proofs: ProofVerifier<R2>) -> RequestGuard<R2, V> {
         RequestGuard {
-            tokens: self.tokens,
+            issuers: self.issuers,
             proofs,
             revocation: self.revocation,
             cache: self.cache,
             realm: self.realm,
+            resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
         }
     }
@@ -264,11 +271,12 @@ impl<R, V> RequestGuard<R, V> {
     /// Uses `revocation` as the revocation store (share it with the issuer).
     pub fn with_revocation_store<V2>(self, revocation: V2) -> RequestGuard<R, V2> {
         RequestGuard {
-            tokens: self.tokens,
+            issuers: self.issuers,
             proofs: self.proofs,
             revocation,
             cache: self.cache,
             realm: self.realm,
+            resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
         }
     }
@@ -280,6 +288,20 @@ impl<R, V> RequestGuard<R, V> {
             return Err(Error::InvalidArgument("realm"));
         }
         self.realm = Some(realm);
+        Ok(self)
+    }
+
+    /// Names the URL of this resource's protected resource metadata (RFC 9728 §3) in every
+    /// challenge, as `resource_metadata="…"` (RFC 9728 §5.1), so clients can discover which
+    /// authorization servers to ask. Refused unless it is an `https` URL (or `http` on
+    /// loopback) that can be quoted as is. See
+    /// [`ProtectedResourceMetadata::url`](crate::ProtectedResourceMetadata::url).
+    pub fn with_resource_metadata(mut self, url: impl Into<String>) -> Result<Self, Error> {
+        let url = url.into();
+        if !challenge::is_quotable(&url) || crate::remote_issuer::secure_url::check(&url).is_err() {
+            return Err(Error::InvalidArgument("resource_metadata"));
+        }
+        self.resource_metadata = Some(url);
         Ok(self)
     }
 
@@ -297,9 +319,22 @@ impl<R, V> RequestGuard<R, V> {
         self
     }
 
-    /// The token verifier (to replace the issuer's key set).
+    /// Also trusts the issuer of `tokens` (its own key set, algorithms, audiences and limits).
+    /// The token's `iss` picks the issuer, and that issuer's keys must have signed it.
+    /// Refused ([`Error::InvalidArgument`]) when that issuer is already trusted.
+    pub fn with_issuer(mut self, tokens: TokenVerifier) -> Result<Self, Error> {
+        self.issuers.push(tokens)?;
+        Ok(self)
+    }
+
+    /// The first issuer's token verifier (to replace its key set).
     pub fn tokens(&self) -> &TokenVerifier {
-        &self.tokens
+        self.issuers.first()
+    }
+
+    /// Every trusted issuer's token verifier, the first one first.
+    pub fn issuers(&self) -> &[TokenVerifier] {
+        self.issuers.all()
     }
 
     /// The proof verifier.
@@ -371,7 +406,23 @@ impl<R, V> RequestGuard<R, V> {
             Err(error) => return Err(self.reject_as(error, None)),
         };
         let scheme = credentials.scheme;
-        let result = match self.prepare(request, credentials.token, scheme, now) {
+        let token = credentials.token;
+        let hash = TokenHash::of(token);
+        let verified = match self.verified_token(token, &hash, now) {
+            // A `kid` the key set does not hold may be a key the issuer just rotated in: the
+            // remote key set refetches (at most once per its interval) and the token gets one
+            // more try.
+            Err(Error::InvalidToken(TokenError::UnknownKey)) => {
+                match self.issuers.for_token(token) {
+                    Ok(verifier) if verifier.refresh_for_unknown_kid(now).await => {
+                        self.verified_token(token, &hash, now)
+                    }
+                    _ => Err(TokenError::UnknownKey.into()),
+                }
+            }
+            other => other,
+        };
+        let result = match verified.and_then(|v| self.bind(request, v, hash, scheme, now)) {
             Err(error) => Err(error),
             Ok(pending) => self.finish_async(pending, now).await,
         };
@@ -416,6 +467,18 @@ impl<R, V> RequestGuard<R, V> {
     ) -> Result<Pending, Error> {
         let hash = TokenHash::of(token);
         let verified = self.verified_token(token, &hash, now)?;
+        self.bind(request, verified, hash, scheme, now)
+    }
+
+    /// The checks after the token's own: scheme, binding and the proof.
+    fn bind(
+        &self,
+        request: &ResourceRequest<'_>,
+        verified: VerifiedToken,
+        hash: TokenHash,
+        scheme: Scheme,
+        now: UnixTime,
+    ) -> Result<Pending, Error> {
         let claims = verified.shared_claims().clone();
 
         let Some(jkt) = claims.jkt() else {
@@ -455,15 +518,19 @@ impl<R, V> RequestGuard<R, V> {
         now: UnixTime,
     ) -> Result<VerifiedToken, Error> {
         if let Some(cached) = self.cache.get(hash, now) {
+            let verifier = self
+                .issuers
+                .by_issuer(cached.claims().issuer())
+                .ok_or(TokenError::WrongIssuer)?;
             // The key that verified the token must still be the key its `kid` names: a key
             // removed, or replaced under the same `kid`, invalidates cached tokens.
-            if self.tokens.key_thumbprint(cached.kid()) != Some(cached.key()) {
+            if verifier.key_thumbprint(cached.kid(), now)? != Some(cached.key()) {
                 return Err(TokenError::UnknownKey.into());
             }
-            self.tokens.check_times(cached.claims(), now)?;
+            verifier.check_times(cached.claims(), now)?;
             return Ok(cached);
         }
-        let verified = self.tokens.verify(token, now)?;
+        let verified = self.issuers.for_token(token)?.verify(token, now)?;
         self.cache.insert(hash, &verified);
         Ok(verified)
     }
@@ -488,27 +555,27 @@ impl<R, V> RequestGuard<R, V> {
             www_authenticate: challenge::for_error(
                 &error,
                 Some(Scheme::Dpop),
-                self.realm.as_deref(),
-                self.accept_bearer,
+                self.challenge_config(),
                 Some(&scope),
-                self.proofs.options().algorithms,
             ),
             error,
             diagnostic: None,
         }
     }
 
+    fn challenge_config(&self) -> challenge::ChallengeConfig<'_> {
+        challenge::ChallengeConfig {
+            realm: self.realm.as_deref(),
+            accept_bearer: self.accept_bearer,
+            algs: self.proofs.options().algorithms,
+            resource_metadata: self.resource_metadata.as_deref(),
+        }
+    }
+
     fn reject_as(&self, error: Error, scheme: Option<Scheme>) -> Rejection {
         Rejection {
             status: error.status(crate::error::Endpoint::Resource),
-            www_authenticate: challenge::for_error(
-                &error,
-                scheme,
-                self.realm.as_deref(),
-                self.accept_bearer,
-                None,
-                self.proofs.options().algorithms,
-            ),
+            www_authenticate: challenge::for_error(&error, scheme, self.challenge_config(), None),
             error,
             diagnostic: None,
         }
@@ -518,7 +585,7 @@ impl<R, V> RequestGuard<R, V> {
 impl<R, V> core::fmt::Debug for RequestGuard<R, V> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RequestGuard")
-            .field("tokens", &self.tokens)
+            .field("issuers", &self.issuers.all())
             .field("proofs", &self.proofs)
             .field("realm", &self.realm)
             .field("accept_bearer", &self.accept_bearer)

@@ -3,5 +3,7 @@
 pub(crate) mod authorization;
 pub(crate) mod challenge;
 pub(crate) mod guard;
+pub(crate) mod protected_resource_metadata;
 pub(crate) mod public_url;
 pub(crate) mod token_cache;
+pub(crate) mod trusted_issuers;

@@ -147,40 +147,14 @@ impl AccessTokenClaims {
     pub(crate) fn from_object(mut claims: Object) -> Result<Self, TokenError> {
         let iss = take_string(&mut claims, "iss")?;
         let sub = take_string(&mut claims, "sub")?;
-        let aud = match claims.remove("aud") {
-            None => return Err(TokenError::MissingClaim("aud")),
-            Some(Value::String(one)) => vec![one],
-            Some(Value::Array(many)) if !many.is_empty() => many
-                .into_iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s),
-                    _ => Err(TokenError::InvalidClaim("aud")),
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(TokenError::InvalidClaim("aud")),
-        };
+        let aud = take_audiences(&mut claims)?.ok_or(TokenError::MissingClaim("aud"))?;
         let exp = take_date(&mut claims, "exp")?.ok_or(TokenError::MissingClaim("exp"))?;
         let iat = take_date(&mut claims, "iat")?.ok_or(TokenError::MissingClaim("iat"))?;
         let nbf = take_date(&mut claims, "nbf")?;
         let jti = take_string(&mut claims, "jti")?;
         let client_id = take_string(&mut claims, "client_id")?;
-        let scope = match claims.remove("scope") {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => return Err(TokenError::InvalidClaim("scope")),
-        };
-        let jkt = match claims.remove("cnf") {
-            None => None,
-            Some(Value::Object(cnf)) => match cnf.get("jkt") {
-                Some(Value::String(jkt)) => Some(
-                    Thumbprint::from_base64url(jkt).map_err(|_| TokenError::InvalidClaim("cnf"))?,
-                ),
-                // A confirmation method this crate cannot check (x5t#S256, jwk, …) must not
-                // turn a bound token into a bearer token.
-                _ => return Err(TokenError::InvalidClaim("cnf")),
-            },
-            Some(_) => return Err(TokenError::InvalidClaim("cnf")),
-        };
+        let scope = take_optional_string(&mut claims, "scope")?;
+        let jkt = take_confirmation(&mut claims)?;
         Ok(Self {
             iss,
             sub,
@@ -197,6 +171,51 @@ impl AccessTokenClaims {
     }
 }
 
+/// `aud`: one string or a non-empty array of strings; `None` when absent.
+pub(crate) fn take_audiences(claims: &mut Object) -> Result<Option<Vec<String>>, TokenError> {
+    match claims.remove("aud") {
+        None => Ok(None),
+        Some(Value::String(one)) => Ok(Some(vec![one])),
+        Some(Value::Array(many)) if !many.is_empty() => many
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(TokenError::InvalidClaim("aud")),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some),
+        Some(_) => Err(TokenError::InvalidClaim("aud")),
+    }
+}
+
+/// `cnf` (RFC 7800): `None` when absent, the `jkt` thumbprint when present.
+pub(crate) fn take_confirmation(claims: &mut Object) -> Result<Option<Thumbprint>, TokenError> {
+    match claims.remove("cnf") {
+        None => Ok(None),
+        Some(Value::Object(cnf)) => match cnf.get("jkt") {
+            Some(Value::String(jkt)) => Thumbprint::from_base64url(jkt)
+                .map(Some)
+                .map_err(|_| TokenError::InvalidClaim("cnf")),
+            // A confirmation method this crate cannot check (x5t#S256, jwk, …) must not
+            // turn a bound token into a bearer token.
+            _ => Err(TokenError::InvalidClaim("cnf")),
+        },
+        Some(_) => Err(TokenError::InvalidClaim("cnf")),
+    }
+}
+
+/// A string claim that may be absent.
+pub(crate) fn take_optional_string(
+    claims: &mut Object,
+    name: &'static str,
+) -> Result<Option<String>, TokenError> {
+    match claims.remove(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(TokenError::InvalidClaim(name)),
+    }
+}
+
 fn take_string(claims: &mut Object, name: &'static str) -> Result<String, TokenError> {
     match claims.remove(name) {
         None => Err(TokenError::MissingClaim(name)),
@@ -205,7 +224,10 @@ fn take_string(claims: &mut Object, name: &'static str) -> Result<String, TokenE
     }
 }
 
-fn take_date(claims: &mut Object, name: &'static str) -> Result<Option<UnixTime>, TokenError> {
+pub(crate) fn take_date(
+    claims: &mut Object,
+    name: &'static str,
+) -> Result<Option<UnixTime>, TokenError> {
     let Some(value) = claims.remove(name) else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ use crate::jose::key_type::KeyType;
 use crate::jose::public_key::PublicKey;
 
 /// Largest JWKS document accepted: room for dozens of RSA-4096 keys.
-const MAX_JWKS_LEN: usize = 256 * 1024;
+pub(crate) const MAX_JWKS_LEN: usize = 256 * 1024;
 
 /// Longest `kid` kept in a [`SkippedKey`] report; longer ones are cut at a character boundary.
 const MAX_REPORTED_KID_LEN: usize = 128;

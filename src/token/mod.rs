@@ -5,4 +5,5 @@ pub(crate) mod claims;
 pub(crate) mod issuer;
 pub(crate) mod issuer_keys;
 pub(crate) mod key_set;
+pub(crate) mod key_slot;
 pub(crate) mod verifier;

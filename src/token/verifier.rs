@@ -1,6 +1,6 @@
 //! Verifying RFC 9068 access tokens: signature by a known key, `typ`, issuer, audience, times.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -14,6 +14,13 @@ use crate::jose::thumbprint::Thumbprint;
 use crate::time::UnixTime;
 use crate::token::claims::AccessTokenClaims;
 use crate::token::key_set::KeySet;
+use crate::token::key_slot::{KeySlot, UnknownKidRefresh};
+
+/// The verifier's default longest token lifetime (`exp − iat`): **5400** seconds (90 minutes),
+/// so tokens of the authorization servers people run verify out of the box — Keycloak (5 min),
+/// node-oidc-provider and Okta (1 h), Entra ID (60–90 min). The issuer in this crate keeps its
+/// own default short (5 min, [`DEFAULT_TOKEN_LIFETIME_SECS`](crate::DEFAULT_TOKEN_LIFETIME_SECS)).
+pub const DEFAULT_MAX_ACCEPTED_LIFETIME_SECS: u64 = 90 * 60;
 
 /// Limits and clock tolerance for access-token verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,10 +35,11 @@ pub struct TokenOptions {
     pub max_token_len: usize,
     /// Deepest JSON nesting accepted in the claims. Default **16**.
     pub max_json_depth: usize,
-    /// Longest accepted token lifetime (`exp − iat`), in seconds. Default **3600**, the
-    /// issuer's cap ([`MAX_TOKEN_LIFETIME_SECS`](crate::MAX_TOKEN_LIFETIME_SECS)): revocations
-    /// by key and subject are kept that long, so a longer-lived token could outlive them. If you
-    /// raise it, revoke with an `until` at least as far out.
+    /// Longest accepted token lifetime (`exp − iat`), in seconds. Default **5400**
+    /// ([`DEFAULT_MAX_ACCEPTED_LIFETIME_SECS`]): 90 minutes, the longest default of common
+    /// authorization servers (Entra ID). Revocations by key and subject are kept that long, so
+    /// a longer-lived token could outlive them: if you raise it, revoke with an `until` at
+    /// least as far out. Lower it to what your issuer really issues.
     pub max_lifetime_secs: u64,
     /// The token algorithms accepted from this issuer. Default: **all eleven** supported
     /// (ES256/384/512, Ed25519, EdDSA, RS256/384/512, PS256/384/512), each only with a key of
@@ -52,7 +60,7 @@ impl TokenOptions {
             leeway_secs: 5,
             max_token_len: 16 * 1024,
             max_json_depth: 16,
-            max_lifetime_secs: crate::token::issuer::MAX_TOKEN_LIFETIME_SECS,
+            max_lifetime_secs: DEFAULT_MAX_ACCEPTED_LIFETIME_SECS,
             algorithms: AlgorithmSet::all(),
             max_rsa_bits: 4096,
         }
@@ -107,19 +115,20 @@ impl Default for TokenOptions {
     }
 }
 
-/// Verifies access tokens from one issuer for one audience (RFC 9068 §4): `typ` `at+jwt`,
-/// a signature by the key named by `kid` in the issuer's [`KeySet`] with an `alg` that is
-/// accepted ([`TokenOptions::algorithms`]) and fixed by that key, `iss`, `aud`, `exp`,
-/// `nbf`, `iat`, and the required claims (`sub`, `client_id`, `jti`).
+/// Verifies access tokens from one issuer for its audiences (RFC 9068 §4): `typ` `at+jwt`,
+/// a signature by the key named by `kid` in the issuer's [`KeySet`] — fixed, or kept current
+/// by a [`RemoteKeySet`](crate::RemoteKeySet) — with an `alg` that is accepted
+/// ([`TokenOptions::algorithms`]) and fixed by that key, `iss`, `aud` (one of the accepted
+/// audiences), `exp`, `nbf`, `iat`, and the required claims (`sub`, `client_id`, `jti`).
 ///
 /// A [`VerifiedToken`] says the token is genuine and current; it does **not** say the presenter
 /// holds the bound key. Protect resources with [`RequestGuard`](crate::RequestGuard), which adds
 /// the proof, binding, revocation and replay checks.
-#[derive(Debug)]
 pub struct TokenVerifier {
     issuer: String,
-    audience: String,
-    keys: RwLock<Arc<KeySet>>,
+    audiences: Vec<String>,
+    keys: Arc<KeySlot>,
+    refresh: Option<Arc<dyn UnknownKidRefresh>>,
     options: TokenOptions,
 }
 
@@ -127,12 +136,39 @@ impl TokenVerifier {
     /// Tokens from `issuer` (exact match with `iss`) for `audience` (must appear in `aud`),
     /// signed by a key in `keys`.
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>, keys: KeySet) -> Self {
+        Self::with_slot(issuer, audience, Arc::new(KeySlot::fixed(keys)), None)
+    }
+
+    pub(crate) fn with_slot(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        keys: Arc<KeySlot>,
+        refresh: Option<Arc<dyn UnknownKidRefresh>>,
+    ) -> Self {
         Self {
             issuer: issuer.into(),
-            audience: audience.into(),
-            keys: RwLock::new(Arc::new(keys)),
+            audiences: vec![audience.into()],
+            keys,
+            refresh,
             options: TokenOptions::new(),
         }
+    }
+
+    /// Also accepts tokens whose `aud` names `audience` (a resource server known under several
+    /// names, e.g. an RFC 8707 resource URL and a logical name).
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// The `iss` this verifier accepts.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audiences this verifier accepts.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
     }
 
     /// Replaces the options.
@@ -146,46 +182,60 @@ impl TokenVerifier {
         &self.options
     }
 
-    /// Replaces the issuer's key set (e.g. after fetching a new JWKS). Tokens signed by keys no
-    /// longer in the set stop verifying, cached ones included.
+    /// Replaces the issuer's key set (e.g. after fetching a new JWKS), for good. Tokens signed
+    /// by keys no longer in the set stop verifying, cached ones included. (A verifier built on
+    /// a [`RemoteKeySet`](crate::RemoteKeySet) has its set replaced on every fetch.)
     pub fn set_keys(&self, keys: KeySet) {
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+        self.keys.replace(keys, UnixTime::from_secs(u64::MAX));
     }
 
-    /// The thumbprint of the key `kid` names in the current key set.
-    pub(crate) fn key_thumbprint(&self, kid: &str) -> Option<Thumbprint> {
-        self.current_keys().get(kid).map(|key| key.thumbprint())
+    /// The thumbprint of the key `kid` names in the key set in force at `now`.
+    pub(crate) fn key_thumbprint(
+        &self,
+        kid: &str,
+        now: UnixTime,
+    ) -> Result<Option<Thumbprint>, Error> {
+        Ok(self.keys.current(now)?.get(kid).map(|key| key.thumbprint()))
     }
 
-    fn current_keys(&self) -> Arc<KeySet> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// Whether a token naming an unknown `kid` may be worth a second try: the key set's owner
+    /// refetched it (at most once per its interval) and a newer set is in place.
+    pub(crate) async fn refresh_for_unknown_kid(&self, now: UnixTime) -> bool {
+        match &self.refresh {
+            Some(refresh) => refresh.refresh_for_unknown_kid(now).await,
+            None => false,
+        }
     }
 
     /// Verifies `token` at `now`.
+    ///
+    /// Errors: [`Error::InvalidToken`] for a token that fails a check;
+    /// [`Error::Upstream`] when the key set is not usable at all (a remote set not fetched yet,
+    /// or past its grace period): the request should get a 503, not a 401.
     pub fn verify(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, Error> {
-        self.verify_inner(token, now).map_err(Error::InvalidToken)
+        self.verify_inner(token, now)
     }
 
-    fn verify_inner(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, TokenError> {
+    fn verify_inner(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, Error> {
         if token.len() > self.options.max_token_len {
-            return Err(TokenError::TooLarge);
+            return Err(TokenError::TooLarge.into());
         }
         let parsed =
             jws::Compact::parse(token, self.options.max_json_depth).map_err(TokenError::Jose)?;
         match parsed.header().get("typ") {
             Some(Value::String(typ)) if jws::typ_is(typ, "at+jwt") => {}
-            _ => return Err(TokenError::WrongType),
+            _ => return Err(TokenError::WrongType.into()),
         }
         let kid = match parsed.header().get("kid") {
             Some(Value::String(kid)) => kid.clone(),
-            Some(_) => return Err(TokenError::Jose(JoseError::InvalidHeader("kid"))),
-            None => return Err(TokenError::MissingKeyId),
+            Some(_) => return Err(TokenError::Jose(JoseError::InvalidHeader("kid")).into()),
+            None => return Err(TokenError::MissingKeyId.into()),
         };
-        let keys = self.current_keys();
+        let keys = self.keys.current(now)?;
         let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
         if let KeyType::Rsa { modulus_bits } = key.key_type() {
             if modulus_bits > self.options.max_rsa_bits {
-                return Err(TokenError::KeyTooLarge { bits: modulus_bits });
+                return Err(TokenError::KeyTooLarge { bits: modulus_bits }.into());
             }
         }
         parsed
@@ -198,15 +248,15 @@ impl TokenVerifier {
             json::parse_object(&payload, self.options.max_json_depth).map_err(TokenError::Jose)?;
         let claims = AccessTokenClaims::from_object(object)?;
         if claims.iss != self.issuer {
-            return Err(TokenError::WrongIssuer);
+            return Err(TokenError::WrongIssuer.into());
         }
-        if !claims.aud.contains(&self.audience) {
-            return Err(TokenError::WrongAudience);
+        if !self.accepts_audience(&claims.aud) {
+            return Err(TokenError::WrongAudience.into());
         }
         if claims.exp.as_secs().saturating_sub(claims.iat.as_secs())
             > self.options.max_lifetime_secs
         {
-            return Err(TokenError::LifetimeTooLong);
+            return Err(TokenError::LifetimeTooLong.into());
         }
         self.check_times(&claims, now)?;
         Ok(VerifiedToken {
@@ -214,6 +264,11 @@ impl TokenVerifier {
             kid,
             key: key.thumbprint(),
         })
+    }
+
+    /// Whether `aud` names one of the accepted audiences.
+    pub(crate) fn accepts_audience(&self, aud: &[String]) -> bool {
+        aud.iter().any(|a| self.audiences.contains(a))
     }
 
     /// `exp`, `nbf` and `iat` against `now`, with leeway.
@@ -238,6 +293,18 @@ impl TokenVerifier {
             }
         }
         Ok(())
+    }
+}
+
+impl core::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("keys", &self.keys)
+            .field("refreshes", &self.refresh.is_some())
+            .field("options", &self.options)
+            .finish()
     }
 }
 

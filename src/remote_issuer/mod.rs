@@ -1,0 +1,10 @@
+//! Working with an authorization server this crate did not build: its metadata (RFC 8414), a
+//! key set that keeps itself current, and token introspection (RFC 7662).
+
+#[cfg(feature = "reqwest")]
+pub(crate) mod cache_control;
+pub(crate) mod metadata;
+#[cfg(feature = "reqwest")]
+pub(crate) mod remote_key_set;
+pub(crate) mod secure_url;
+pub(crate) mod transport;

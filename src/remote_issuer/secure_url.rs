@@ -1,0 +1,78 @@
+//! Which URLs this crate fetches keys, metadata and introspection answers from: `https`, or
+//! `http` to a loopback host only (a test server, a sidecar on the same machine).
+
+use crate::error::UpstreamError;
+use crate::proof::htu;
+
+/// `url` if it is an absolute `https` URL — or `http` to `localhost`, `127.0.0.0/8` or `[::1]`
+/// — with no userinfo and no fragment; otherwise [`UpstreamError::InsecureUrl`].
+pub(crate) fn check(url: &str) -> Result<&str, UpstreamError> {
+    if url.contains('#') {
+        return Err(UpstreamError::InsecureUrl);
+    }
+    let normalized = htu::normalize(url).map_err(|_| UpstreamError::InsecureUrl)?;
+    if normalized.starts_with("https://") {
+        return Ok(url);
+    }
+    let rest = normalized
+        .strip_prefix("http://")
+        .ok_or(UpstreamError::InsecureUrl)?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map(|h| &h[1..])
+            .unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    if is_loopback(host) {
+        Ok(url)
+    } else {
+        Err(UpstreamError::InsecureUrl)
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "::1" {
+        return true;
+    }
+    match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_and_loopback_http_only() {
+        for ok in [
+            "https://as.example.com/jwks",
+            "HTTPS://AS.example.com:8443/x?y=1",
+            "http://127.0.0.1:3000/jwks",
+            "http://127.9.9.9/",
+            "http://localhost:8080/x",
+            "http://[::1]:80/x",
+        ] {
+            assert_eq!(check(ok), Ok(ok), "{ok}");
+        }
+        for bad in [
+            "http://as.example.com/jwks",
+            "http://128.0.0.1/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+            "ftp://127.0.0.1/",
+            "https://user@as.example.com/",
+            "https://as.example.com/#frag",
+            "//as.example.com/",
+            "https://as example.com/",
+            "",
+        ] {
+            assert_eq!(check(bad), Err(UpstreamError::InsecureUrl), "{bad}");
+        }
+    }
+}
