@@ -609,3 +609,95 @@ async fn refresh_token_is_bound_to_the_public_clients_key() {
         other => panic!("a spent refresh token must fail, got {other:?}"),
     }
 }
+
+// --- discovery and a RemoteKeySet across a key rotation --------------------------------------
+
+/// A provider of its own: the rotation test changes its keys.
+fn rotating() -> Option<&'static OidcProvider> {
+    static CELL: OnceLock<Option<OidcProvider>> = OnceLock::new();
+    shared(&CELL, json!({ "alg": "ES256", "jwksMaxAge": 300 }))
+}
+
+/// `guard.check_async` for `GET API_URL` with `token` and a fresh proof by `client`.
+async fn check_async(
+    guard: &RequestGuard,
+    client: &DpopClient,
+    token: &str,
+) -> Result<keybound::Authorized, keybound::Rejection> {
+    let fresh = proof(client, token);
+    let authorization = format!("DPoP {token}");
+    let (authorization, dpop) = ([authorization.as_str()], [fresh.as_str()]);
+    guard
+        .check_async(
+            &ResourceRequest::new("GET", API_URL, &authorization, &dpop),
+            UnixTime::now(),
+        )
+        .await
+}
+
+async fn admin(provider: &OidcProvider, path: &str) -> Value {
+    let response = http().post(provider.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_key_rotation_costs_no_failed_request() {
+    let Some(provider) = rotating() else { return };
+    let metadata = keybound::AuthorizationServerMetadata::discover(provider.issuer(), &http())
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+    assert_eq!(metadata.issuer(), provider.issuer());
+    assert_eq!(
+        metadata.token_endpoint(),
+        Some(provider.url("/token").as_str())
+    );
+    assert!(metadata
+        .dpop_signing_alg_values_supported()
+        .contains(keybound::Algorithm::Es256));
+
+    let keys = keybound::RemoteKeySet::from_metadata(&metadata, http()).unwrap();
+    let now = UnixTime::now();
+    keys.refresh(now).await.unwrap();
+    assert_eq!(
+        keys.current(now).unwrap().len(),
+        3,
+        "the enc key is skipped"
+    );
+    // `Cache-Control: max-age=300`, refetched three quarters in.
+    assert_eq!(keys.refresh_at(), now.saturating_add(225));
+    let guard = RequestGuard::new(keys.verifier(provider.issuer(), API));
+
+    let client = dpop_client();
+    let old = client_credentials(provider, &client).await;
+    for _ in 0..3 {
+        let ok = check_async(&guard, &client, &old).await;
+        assert_eq!(ok.expect("before the rotation").subject(), "cs-post");
+    }
+
+    let rotated = admin(provider, "/__admin/rotate").await;
+    let new = client_credentials(provider, &client).await;
+    let new_kid = keybound::danger::decode_unverified(&new).unwrap().header["kid"].clone();
+    assert_eq!(new_kid, rotated["signingKid"]);
+    assert!(keys
+        .current(UnixTime::now())
+        .unwrap()
+        .get(new_kid.as_str().unwrap())
+        .is_none());
+    // The first request with the new kid refetches the set; none fails.
+    for token in [&new, &old, &new, &old] {
+        let ok = check_async(&guard, &client, token).await;
+        assert_eq!(ok.expect("during the rotation").subject(), "cs-post");
+    }
+
+    // The provider withdraws the old key: tokens it signed stop verifying, cached ones too.
+    admin(provider, "/__admin/retire").await;
+    keys.refresh(UnixTime::now()).await.unwrap();
+    let rejection = check_async(&guard, &client, &old).await.unwrap_err();
+    assert_eq!(
+        rejection.error(),
+        &Error::InvalidToken(TokenError::UnknownKey)
+    );
+    let ok = check_async(&guard, &client, &new).await;
+    assert_eq!(ok.expect("after the rotation").subject(), "cs-post");
+}
