@@ -34,6 +34,7 @@ pub use integrations::reqwest::{ClientError, DpopClient, TokenResponse};
 // --- end client ---
 // --- remote issuer (issue 13): re-exports of src/remote_issuer/ ---
 mod remote_issuer;
+pub use remote_issuer::introspection::{IntrospectionOptions, Introspector};
 pub use remote_issuer::metadata::{AuthorizationServerMetadata, MAX_METADATA_LEN};
 #[cfg(feature = "reqwest")]
 pub use remote_issuer::remote_key_set::{RemoteKeySet, RemoteKeySetOptions};

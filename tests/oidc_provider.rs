@@ -701,3 +701,64 @@ async fn a_key_rotation_costs_no_failed_request() {
     let ok = check_async(&guard, &client, &new).await;
     assert_eq!(ok.expect("after the rotation").subject(), "cs-post");
 }
+
+// --- opaque tokens through introspection -----------------------------------------------------
+
+/// The resource indicator the provider issues opaque access tokens for.
+const OPAQUE_API: &str = "https://opaque.example.test/";
+
+#[tokio::test]
+async fn opaque_tokens_through_introspection() {
+    let Some(provider) = es256() else { return };
+    let metadata = keybound::AuthorizationServerMetadata::discover(provider.issuer(), &http())
+        .await
+        .unwrap();
+    let introspector = keybound::Introspector::from_metadata(&metadata, OPAQUE_API, http())
+        .unwrap()
+        .with_client_secret_post("cs-post", "post-secret");
+    let guard = RequestGuard::new(TokenVerifier::new(
+        provider.issuer(),
+        API,
+        key_set(provider).await,
+    ))
+    .with_introspection(introspector);
+
+    let client = dpop_client();
+    let mut params = vec![
+        ("grant_type", "client_credentials"),
+        ("resource", OPAQUE_API),
+        ("scope", "api:read"),
+    ];
+    params.extend(POST_CLIENT);
+    let token = client
+        .request_token(&provider.url("/token"), &params)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()))
+        .access_token;
+    assert_ne!(token.split('.').count(), 3, "an opaque token");
+
+    let authorized = check_async(&guard, &client, &token)
+        .await
+        .unwrap_or_else(|r| panic!("{:?}; provider stderr:\n{}", r.error(), provider.stderr()));
+    assert_eq!(authorized.jkt(), Some(client.signer().thumbprint()));
+    assert_eq!(authorized.client_id(), "cs-post");
+    assert!(authorized.has_scope("api:read"));
+
+    // Stolen: the same token with another key's proof.
+    let thief = dpop_client();
+    let rejection = check_async(&guard, &thief, &token).await.unwrap_err();
+    assert_eq!(
+        rejection.error(),
+        &Error::InvalidToken(TokenError::KeyMismatch)
+    );
+
+    // A token the provider never issued: inactive.
+    let rejection = check_async(&guard, &client, "not-a-real-token")
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status(), 401);
+    assert_eq!(
+        rejection.error(),
+        &Error::InvalidToken(TokenError::Inactive)
+    );
+}

@@ -283,30 +283,9 @@ impl<K: JwsSigner> core::fmt::Debug for DpopClient<K> {
     }
 }
 
-/// `application/x-www-form-urlencoded` (WHATWG URL §5.2): unreserved bytes as they are, space
-/// as `+`, everything else percent-encoded.
+/// `application/x-www-form-urlencoded` (WHATWG URL §5.2).
 fn form_urlencoded(params: &[(&str, &str)]) -> String {
-    fn encode(text: &str, out: &mut String) {
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(char::from(byte));
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{byte:02X}")),
-            }
-        }
-    }
-    let mut out = String::new();
-    for (i, (name, value)) in params.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode(name, &mut out);
-        out.push('=');
-        encode(value, &mut out);
-    }
-    out
+    crate::remote_issuer::form::encode(params)
 }
 
 /// `scheme://host[:port]` of `url`.

@@ -3,6 +3,10 @@
 
 #[cfg(feature = "reqwest")]
 pub(crate) mod cache_control;
+pub(crate) mod form;
+pub(crate) mod introspection;
+pub(crate) mod introspection_cache;
+pub(crate) mod introspection_response;
 pub(crate) mod metadata;
 #[cfg(feature = "reqwest")]
 pub(crate) mod remote_key_set;

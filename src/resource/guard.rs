@@ -7,6 +7,7 @@ use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
 use crate::proof::verifier::{ProofVerifier, VerifiedProof};
+use crate::remote_issuer::introspection::Introspector;
 use crate::resource::authorization::{self, Scheme};
 use crate::resource::challenge;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
@@ -233,6 +234,7 @@ pub struct RequestGuard<R = MemoryReplayStore, V = MemoryRevocationStore> {
     proofs: ProofVerifier<R>,
     revocation: V,
     cache: TokenCache,
+    introspector: Option<Arc<Introspector>>,
     realm: Option<String>,
     resource_metadata: Option<String>,
     accept_bearer: bool,
@@ -247,6 +249,7 @@ impl RequestGuard {
             proofs: ProofVerifier::new(),
             revocation: MemoryRevocationStore::new(),
             cache: TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY),
+            introspector: None,
             realm: None,
             resource_metadata: None,
             accept_bearer: false,
@@ -262,6 +265,7 @@ impl<R, V> RequestGuard<R, V> {
             proofs,
             revocation: self.revocation,
             cache: self.cache,
+            introspector: self.introspector,
             realm: self.realm,
             resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
@@ -275,6 +279,7 @@ impl<R, V> RequestGuard<R, V> {
             proofs: self.proofs,
             revocation,
             cache: self.cache,
+            introspector: self.introspector,
             realm: self.realm,
             resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
@@ -325,6 +330,17 @@ impl<R, V> RequestGuard<R, V> {
     pub fn with_issuer(mut self, tokens: TokenVerifier) -> Result<Self, Error> {
         self.issuers.push(tokens)?;
         Ok(self)
+    }
+
+    /// Sends opaque tokens — anything that is not a compact JWS — to `introspector`
+    /// (RFC 7662) instead of verifying them locally; JWTs are still verified with the
+    /// issuers' keys. The answer's claims then go through the same binding, proof, revocation
+    /// and replay checks. [`check_async`](Self::check_async) asks the endpoint (cache first);
+    /// the synchronous [`check`](Self::check) answers from the introspection cache only and
+    /// refuses a token it has no answer for with 503 ([`UpstreamError::IntrospectionNeedsAsync`](crate::UpstreamError::IntrospectionNeedsAsync)).
+    pub fn with_introspection(mut self, introspector: Introspector) -> Self {
+        self.introspector = Some(Arc::new(introspector));
+        self
     }
 
     /// The first issuer's token verifier (to replace its key set).
@@ -408,6 +424,17 @@ impl<R, V> RequestGuard<R, V> {
         let scheme = credentials.scheme;
         let token = credentials.token;
         let hash = TokenHash::of(token);
+        if let Some(introspector) = self.opaque_token_introspector(token) {
+            let result = match self.introspectable(token) {
+                Ok(()) => introspector.introspect_hashed(token, &hash, now).await,
+                Err(error) => Err(error),
+            };
+            let result = match result.and_then(|c| self.bind(request, c, hash, scheme, now)) {
+                Err(error) => Err(error),
+                Ok(pending) => self.finish_async(pending, now).await,
+            };
+            return result.map_err(|error| self.reject_for(error, scheme, request));
+        }
         let verified = match self.verified_token(token, &hash, now) {
             // A `kid` the key set does not hold may be a key the issuer just rotated in: the
             // remote key set refetches (at most once per its interval) and the token gets one
@@ -422,7 +449,9 @@ impl<R, V> RequestGuard<R, V> {
             }
             other => other,
         };
-        let result = match verified.and_then(|v| self.bind(request, v, hash, scheme, now)) {
+        let bound =
+            verified.and_then(|v| self.bind(request, v.shared_claims().clone(), hash, scheme, now));
+        let result = match bound {
             Err(error) => Err(error),
             Ok(pending) => self.finish_async(pending, now).await,
         };
@@ -466,21 +495,41 @@ impl<R, V> RequestGuard<R, V> {
         now: UnixTime,
     ) -> Result<Pending, Error> {
         let hash = TokenHash::of(token);
+        if let Some(introspector) = self.opaque_token_introspector(token) {
+            self.introspectable(token)?;
+            let claims = match introspector.cached(&hash, now) {
+                Some(verdict) => verdict?,
+                None => return Err(crate::error::UpstreamError::IntrospectionNeedsAsync.into()),
+            };
+            return self.bind(request, claims, hash, scheme, now);
+        }
         let verified = self.verified_token(token, &hash, now)?;
-        self.bind(request, verified, hash, scheme, now)
+        self.bind(request, verified.shared_claims().clone(), hash, scheme, now)
+    }
+
+    /// The introspector, when one is configured and `token` is not a compact JWS.
+    fn opaque_token_introspector(&self, token: &str) -> Option<&Introspector> {
+        let introspector = self.introspector.as_deref()?;
+        (token.split('.').count() != 3).then_some(introspector)
+    }
+
+    /// An opaque token is sent to the authorization server only within the size limit.
+    fn introspectable(&self, token: &str) -> Result<(), Error> {
+        if token.len() > self.issuers.first().options().max_token_len {
+            return Err(TokenError::TooLarge.into());
+        }
+        Ok(())
     }
 
     /// The checks after the token's own: scheme, binding and the proof.
     fn bind(
         &self,
         request: &ResourceRequest<'_>,
-        verified: VerifiedToken,
+        claims: Arc<AccessTokenClaims>,
         hash: TokenHash,
         scheme: Scheme,
         now: UnixTime,
     ) -> Result<Pending, Error> {
-        let claims = verified.shared_claims().clone();
-
         let Some(jkt) = claims.jkt() else {
             // An unbound token: acceptable only as a bearer token, and only when enabled.
             return match scheme {
