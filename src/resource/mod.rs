@@ -2,6 +2,7 @@
 
 pub(crate) mod authorization;
 pub(crate) mod challenge;
+pub(crate) mod expiring_cache;
 pub(crate) mod guard;
 pub(crate) mod protected_resource_metadata;
 pub(crate) mod public_url;
