@@ -276,3 +276,91 @@ async fn forwarded_headers_trusted_and_untrusted() {
         200
     );
 }
+
+/// An authorization server and an API on one origin, each with nonces of its own: the client
+/// keeps one nonce per role, so neither overwrites the other's and no request needs a second
+/// round trip once both are known.
+#[tokio::test]
+async fn nonces_are_kept_per_origin_and_role() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = Arc::new(TokenIssuer::new(ISS, IssuerKeys::generate().unwrap()));
+    let endpoint = Arc::new(
+        TokenEndpoint::new(format!("{origin}/token")).with_proof_verifier(
+            ProofVerifier::new().with_nonces(NonceEngine::generate().unwrap()),
+        ),
+    );
+    let token_hits = Arc::new(AtomicUsize::new(0));
+    let token_route = {
+        let (issuer, endpoint, hits) = (issuer.clone(), endpoint.clone(), token_hits.clone());
+        post(move |headers: HeaderMap| async move {
+            hits.fetch_add(1, Ordering::SeqCst);
+            let proofs: Vec<&str> = headers
+                .get_all("dpop")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let now = UnixTime::now();
+            match endpoint.check(&proofs, None, now) {
+                Ok(proof) => {
+                    let grant = TokenRequest::new("alice", AUD, "test", proof.thumbprint())
+                        .with_scope("orders:read");
+                    let issued = issuer.issue(&grant, now).unwrap();
+                    (
+                        StatusCode::OK,
+                        HeaderMap::new(),
+                        token_response(&issued, None, None),
+                    )
+                }
+                Err(error) => {
+                    let answer = error_response(&error);
+                    let mut headers = HeaderMap::new();
+                    if let Some(nonce) = &answer.dpop_nonce {
+                        headers.insert("dpop-nonce", nonce.parse().unwrap());
+                    }
+                    (StatusCode::BAD_REQUEST, headers, answer.body)
+                }
+            }
+        })
+    };
+    let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+        .with_proof_verifier(ProofVerifier::new().with_nonces(NonceEngine::generate().unwrap()));
+    let app = Router::new()
+        .route(
+            "/orders",
+            get(|who: Authorized| async move { who.subject().to_owned() }),
+        )
+        .layer(DpopLayer::new(
+            Arc::new(guard),
+            PublicUrlPolicy::new(&origin).unwrap(),
+        ))
+        .route("/token", token_route);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = client();
+    let url = format!("{origin}/token");
+    let token = client
+        .request_token(&url, &[("grant_type", "client_credentials")])
+        .await
+        .unwrap()
+        .access_token;
+    assert_eq!(
+        token_hits.load(Ordering::SeqCst),
+        2,
+        "nonce challenge + retry"
+    );
+    let response = get_orders(&client, &format!("{origin}/orders"), &token).await;
+    assert_eq!(response.status(), 200);
+    let (as_nonce, rs_nonce) = (
+        client.authorization_server_nonce_for(&origin),
+        client.nonce_for(&origin),
+    );
+    assert!(as_nonce.is_some() && rs_nonce.is_some());
+    assert_ne!(as_nonce, rs_nonce);
+    // The API's nonce did not replace the token endpoint's: the next token request is one trip.
+    client
+        .request_token(&url, &[("grant_type", "client_credentials")])
+        .await
+        .unwrap();
+    assert_eq!(token_hits.load(Ordering::SeqCst), 3);
+}

@@ -279,7 +279,10 @@ async fn provider_nonce_challenge_is_answered_by_one_retry() {
     // keybound's client retries once with the nonce and gets the token.
     let client = dpop_client();
     let token = client_credentials(provider, &client).await;
-    assert!(client.nonce_for(provider.issuer()).is_some());
+    assert!(client
+        .authorization_server_nonce_for(provider.issuer())
+        .is_some());
+    assert_eq!(client.nonce_for(provider.issuer()), None, "kept per role");
     let guard = guard(provider).await;
     let authorized = check(&guard, &token, &proof(&client, &token));
     assert!(authorized.is_ok(), "the token works at the API");
@@ -358,7 +361,7 @@ async fn client_secret_post_with_a_wrong_secret_is_refused() {
         )
         .await;
     match result {
-        Err(ClientError::TokenEndpoint { status, error }) => {
+        Err(ClientError::TokenEndpoint { status, error, .. }) => {
             assert_eq!((status, error.as_deref()), (401, Some("invalid_client")));
         }
         other => panic!("expected invalid_client, got {other:?}"),
@@ -566,7 +569,7 @@ async fn refresh_token_is_bound_to_the_public_clients_key() {
     // Another key: the provider refuses, for the binding.
     let thief = dpop_client();
     match refresh(&thief, &token_url, &refresh_token).await {
-        Err(ClientError::TokenEndpoint { status, error }) => {
+        Err(ClientError::TokenEndpoint { status, error, .. }) => {
             assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
         }
         other => panic!("a refresh with another key must fail, got {other:?}"),
@@ -603,7 +606,7 @@ async fn refresh_token_is_bound_to_the_public_clients_key() {
 
     // The used refresh token is spent, even with the right key.
     match refresh(&client, &token_url, &refresh_token).await {
-        Err(ClientError::TokenEndpoint { status, error }) => {
+        Err(ClientError::TokenEndpoint { status, error, .. }) => {
             assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
         }
         other => panic!("a spent refresh token must fail, got {other:?}"),
@@ -761,4 +764,35 @@ async fn opaque_tokens_through_introspection() {
         rejection.error(),
         &Error::InvalidToken(TokenError::Inactive)
     );
+}
+
+#[tokio::test]
+async fn the_providers_error_description_reaches_the_caller() {
+    let Some(provider) = rs256() else { return };
+    let client = dpop_client();
+    let params = [
+        ("grant_type", "client_credentials"),
+        ("resource", API),
+        ("client_id", "cs-post"),
+        ("client_secret", "wrong"),
+    ];
+    let refused = client
+        .request_token(&provider.url("/token"), &params)
+        .await
+        .unwrap_err();
+    let ClientError::TokenEndpoint {
+        status,
+        error,
+        error_description,
+        ..
+    } = &refused
+    else {
+        panic!("{refused}")
+    };
+    assert_eq!((*status, error.as_deref()), (401, Some("invalid_client")));
+    let description = error_description
+        .as_deref()
+        .expect("node-oidc-provider describes it");
+    assert!(!description.is_empty() && description.len() <= 256);
+    assert!(refused.to_string().contains(description), "{refused}");
 }

@@ -23,12 +23,17 @@ pub enum ClientError {
     Http(reqwest::Error),
     /// A proof could not be made (bad method or URL, signer failure).
     Proof(Error),
-    /// The token endpoint refused the request; `error` is its `error` code, if it sent one.
+    /// The token endpoint refused the request (RFC 6749 §5.2).
     TokenEndpoint {
         /// The HTTP status.
         status: u16,
-        /// The OAuth `error` code.
+        /// The OAuth `error` code, if it sent one.
         error: Option<String>,
+        /// The server's `error_description`, at most 256 characters of RFC 6749's
+        /// `%x20-21 / %x23-5B / %x5D-7E`: anything else (quotes, backslashes, control
+        /// characters, non-ASCII) is replaced by `?`. It is the server's text: log it, do not
+        /// trust it.
+        error_description: Option<String>,
     },
     /// The token endpoint answered with a `token_type` other than `DPoP`: the token is not bound
     /// to the key, and is refused rather than used as a bearer token.
@@ -40,11 +45,21 @@ impl core::fmt::Display for ClientError {
         match self {
             Self::Http(e) => write!(f, "HTTP error: {e}"),
             Self::Proof(e) => write!(f, "cannot make a DPoP proof: {e}"),
-            Self::TokenEndpoint { status, error } => {
+            Self::TokenEndpoint {
+                status,
+                error,
+                error_description,
+            } => {
                 write!(f, "token endpoint answered {status}")?;
-                match error {
-                    Some(code) if crate::proof::syntax::is_token(code) => write!(f, " ({code})"),
-                    _ => Ok(()),
+                if let Some(code) = error
+                    .as_deref()
+                    .filter(|c| crate::proof::syntax::is_token(c))
+                {
+                    write!(f, " ({code})")?;
+                }
+                match error_description {
+                    Some(text) => write!(f, ": \"{text}\""),
+                    None => Ok(()),
                 }
             }
             Self::NotDpopBound => {
@@ -76,6 +91,8 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     /// The granted scope.
     pub scope: Option<String>,
+    /// An OpenID Connect ID token, when the grant issued one.
+    pub id_token: Option<String>,
 }
 
 impl core::fmt::Debug for TokenResponse {
@@ -88,11 +105,21 @@ impl core::fmt::Debug for TokenResponse {
     }
 }
 
+/// Which kind of server a request goes to: nonces are kept per role and origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Role {
+    /// A token endpoint (RFC 9449 §8: 400 `use_dpop_nonce`).
+    AuthorizationServer,
+    /// A protected resource (RFC 9449 §9: 401 `use_dpop_nonce`).
+    Resource,
+}
+
 /// A reqwest client that speaks DPoP.
 ///
 /// For every request it signs a fresh proof (method, URL, `ath` when a token is attached, and
-/// the latest nonce the request's origin sent), remembers `DPoP-Nonce` headers per origin from
-/// every response (200s included), and when the server answers `use_dpop_nonce` (400 from a
+/// the latest nonce the request's origin sent in that role), remembers `DPoP-Nonce` headers per
+/// origin and server role — token endpoint or API, so the two on one origin do not thrash —
+/// from every response (200s included), and when the server answers `use_dpop_nonce` (400 from a
 /// token endpoint, 401 from an API) retries **once** with the new nonce and a fresh `jti` —
 /// never more, whatever the server says. Optionally it corrects `iat` by the clock skew it
 /// reads from the server's `Date` header.
@@ -102,7 +129,9 @@ impl core::fmt::Debug for TokenResponse {
 pub struct DpopClient<K = SigningKey> {
     http: reqwest::Client,
     signer: Arc<ProofSigner<K>>,
-    nonces: Mutex<HashMap<String, String>>,
+    /// The latest nonce per server role and origin: an authorization server and an API on one
+    /// origin issue nonces of their own, and must not overwrite each other's.
+    nonces: Mutex<HashMap<(Role, String), String>>,
     skew_secs: AtomicI64,
     learn_skew: bool,
     clock: Arc<dyn Clock>,
@@ -139,9 +168,21 @@ impl<K: JwsSigner> DpopClient<K> {
         &self.signer
     }
 
-    /// The nonce last received from `origin` (`scheme://host[:port]`), if any.
+    /// The nonce last received from the resource server at `origin` (`scheme://host[:port]`),
+    /// if any.
     pub fn nonce_for(&self, origin: &str) -> Option<String> {
-        self.lock_nonces().get(origin).cloned()
+        self.nonce(Role::Resource, origin)
+    }
+
+    /// The nonce last received from the authorization server (its token endpoint) at `origin`,
+    /// if any. Kept apart from [`nonce_for`](Self::nonce_for): an authorization server and an
+    /// API on one origin do not overwrite each other's nonces.
+    pub fn authorization_server_nonce_for(&self, origin: &str) -> Option<String> {
+        self.nonce(Role::AuthorizationServer, origin)
+    }
+
+    fn nonce(&self, role: Role, origin: &str) -> Option<String> {
+        self.lock_nonces().get(&(role, origin.to_owned())).cloned()
     }
 
     /// The clock offset learnt from `Date` headers, in seconds (server − local).
@@ -149,7 +190,7 @@ impl<K: JwsSigner> DpopClient<K> {
         self.skew_secs.load(Ordering::Relaxed)
     }
 
-    fn lock_nonces(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    fn lock_nonces(&self) -> std::sync::MutexGuard<'_, HashMap<(Role, String), String>> {
         self.nonces.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -172,20 +213,25 @@ impl<K: JwsSigner> DpopClient<K> {
             request.headers_mut().insert(AUTHORIZATION, value);
         }
         let retry = request.try_clone();
-        let response = self.send_once(request, access_token).await?;
+        let response = self
+            .send_once(Role::Resource, request, access_token)
+            .await?;
         match retry {
-            Some(again) if asks_for_nonce(&response) => self.send_once(again, access_token).await,
+            Some(again) if asks_for_nonce(&response) => {
+                self.send_once(Role::Resource, again, access_token).await
+            }
             _ => Ok(response),
         }
     }
 
     async fn send_once(
         &self,
+        role: Role,
         mut request: reqwest::Request,
         access_token: Option<&str>,
     ) -> Result<reqwest::Response, ClientError> {
         let origin = origin_of(request.url());
-        let nonce = self.nonce_for(&origin);
+        let nonce = self.nonce(role, &origin);
         let mut builder = self
             .signer
             .proof(request.method().as_str(), request.url().as_str());
@@ -199,16 +245,15 @@ impl<K: JwsSigner> DpopClient<K> {
         let value = HeaderValue::from_str(&proof).map_err(|_| ClientError::Proof(Error::Signer))?;
         request.headers_mut().insert(DPOP, value);
         let response = self.http.execute(request).await?;
-        self.learn(&origin, response.headers());
+        self.learn(role, origin, response.headers());
         Ok(response)
     }
 
     /// Remembers the response's nonce and, if enabled, the clock skew.
-    fn learn(&self, origin: &str, headers: &http::HeaderMap) {
+    fn learn(&self, role: Role, origin: String, headers: &http::HeaderMap) {
         if let Some(nonce) = headers.get(DPOP_NONCE).and_then(|v| v.to_str().ok()) {
             if crate::proof::syntax::is_nonce(nonce) {
-                self.lock_nonces()
-                    .insert(origin.to_owned(), nonce.to_owned());
+                self.lock_nonces().insert((role, origin), nonce.to_owned());
             }
         }
         if self.learn_skew {
@@ -243,7 +288,9 @@ impl<K: JwsSigner> DpopClient<K> {
                 )
                 .body(form_urlencoded(params))
                 .build()?;
-            let response = self.send_once(request, None).await?;
+            let response = self
+                .send_once(Role::AuthorizationServer, request, None)
+                .await?;
             let status = response.status().as_u16();
             let has_nonce = response.headers().contains_key(DPOP_NONCE);
             let body = response.bytes().await?;
@@ -252,17 +299,28 @@ impl<K: JwsSigner> DpopClient<K> {
                     serde_json::from_slice(&body).map_err(|_| ClientError::TokenEndpoint {
                         status,
                         error: None,
+                        error_description: None,
                     })?;
                 if !token.token_type.eq_ignore_ascii_case("DPoP") {
                     return Err(ClientError::NotDpopBound);
                 }
                 return Ok(token);
             }
-            let error = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+            let answer = serde_json::from_slice::<serde_json::Value>(&body).ok();
+            let member = |name: &str| {
+                answer
+                    .as_ref()
+                    .and_then(|v| v.get(name))
+                    .and_then(|e| e.as_str())
+            };
+            let error = member("error").map(str::to_owned);
+            let error_description = member("error_description").map(bounded_description);
             let retry = status == 400 && has_nonce && error.as_deref() == Some("use_dpop_nonce");
-            last_error = Some(ClientError::TokenEndpoint { status, error });
+            last_error = Some(ClientError::TokenEndpoint {
+                status,
+                error,
+                error_description,
+            });
             if !retry {
                 break;
             }
@@ -270,6 +328,7 @@ impl<K: JwsSigner> DpopClient<K> {
         Err(last_error.unwrap_or(ClientError::TokenEndpoint {
             status: 0,
             error: None,
+            error_description: None,
         }))
     }
 }
@@ -281,6 +340,21 @@ impl<K: JwsSigner> core::fmt::Debug for DpopClient<K> {
             .field("learn_skew", &self.learn_skew)
             .finish_non_exhaustive()
     }
+}
+
+/// Longest `error_description` kept, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 256;
+
+/// `text` cut to [`MAX_DESCRIPTION_CHARS`], every character outside RFC 6749 §5.2's
+/// `%x20-21 / %x23-5B / %x5D-7E` replaced by `?`, so it can be printed and logged safely.
+fn bounded_description(text: &str) -> String {
+    text.chars()
+        .take(MAX_DESCRIPTION_CHARS)
+        .map(|c| match c {
+            '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// `application/x-www-form-urlencoded` (WHATWG URL §5.2).
@@ -331,6 +405,27 @@ mod tests {
         assert_eq!(
             form_urlencoded(&[("grant_type", "refresh_token"), ("x", "a b&c=d/é")]),
             "grant_type=refresh_token&x=a+b%26c%3Dd%2F%C3%A9"
+        );
+    }
+
+    #[test]
+    fn descriptions_are_bounded_and_escaped() {
+        assert_eq!(
+            bounded_description("bad \"x\" \\ \n\u{1b}[31mé"),
+            "bad ?x? ? ??[31m?"
+        );
+        assert_eq!(
+            bounded_description(&"a".repeat(10_000)).len(),
+            MAX_DESCRIPTION_CHARS
+        );
+        let error = ClientError::TokenEndpoint {
+            status: 400,
+            error: Some("invalid_grant".into()),
+            error_description: Some(bounded_description("grant \"expired\"")),
+        };
+        assert_eq!(
+            error.to_string(),
+            r#"token endpoint answered 400 (invalid_grant): "grant ?expired?""#
         );
     }
 
