@@ -1,2 +1,0 @@
-//! Placeholder: being written (issue 13).
-fn main() {}
