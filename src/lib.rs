@@ -29,8 +29,16 @@ pub use integrations::redis::{
     RedisConfig,
 };
 // --- client (issue 13): re-exports of src/client/ and src/integrations/reqwest/ ---
+mod client;
+pub use client::authorization_request::{AuthorizationRequest, PushedAuthorizationRequest};
+pub use client::client_auth::{ClientAssertionOptions, ClientAuth};
+pub use client::endpoints::AuthorizationServerEndpoints;
+pub use client::grant::Grant;
+pub use client::pkce::PkceVerifier;
 #[cfg(feature = "reqwest")]
-pub use integrations::reqwest::{ClientError, DpopClient, TokenResponse};
+pub use integrations::reqwest::{
+    ClientError, DpopClient, TokenResponse, TokenSource, TokenSourceOptions, MAX_RESPONSE_LEN,
+};
 // --- end client ---
 // --- remote issuer (issue 13): re-exports of src/remote_issuer/ ---
 mod remote_issuer;

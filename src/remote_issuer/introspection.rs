@@ -7,9 +7,9 @@ use std::time::Duration;
 use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
+use crate::client::form;
 use crate::error::{Error, TokenError, UpstreamError};
 use crate::jose::thumbprint::TokenHash;
-use crate::remote_issuer::form;
 use crate::remote_issuer::introspection_cache::{IntrospectionCache, Verdict};
 use crate::remote_issuer::introspection_response::{self, Answer, Expectations};
 use crate::remote_issuer::metadata::AuthorizationServerMetadata;

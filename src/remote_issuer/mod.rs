@@ -3,7 +3,6 @@
 
 #[cfg(feature = "reqwest")]
 pub(crate) mod cache_control;
-pub(crate) mod form;
 pub(crate) mod introspection;
 pub(crate) mod introspection_cache;
 pub(crate) mod introspection_response;
