@@ -26,9 +26,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use forgetful_store::ForgetfulStore;
 use keybound::{
-    HttpResponse, HttpTransport, IntrospectionOptions, Introspector, IssuerKeys, OutgoingRequest,
-    ProofSigner, ProofVerifier, RemoteKeySet, RequestGuard, ResourceRequest, SigningKey,
-    TokenIssuer, TokenRequest, TokenVerifier, UnixTime, UpstreamError,
+    ClientAuth, HttpResponse, HttpTransport, IntrospectionOptions, Introspector, IssuerKeys,
+    OutgoingRequest, ProofSigner, ProofVerifier, RemoteKeySet, RequestGuard, ResourceRequest,
+    SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime, UpstreamError,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -139,7 +139,7 @@ fn bench_introspection(c: &mut Criterion) {
     let introspector = |capacity: usize| {
         Introspector::new(&endpoint, ISS, AUD, reqwest::Client::new())
             .expect("endpoint")
-            .with_client_secret_basic("rs", "secret")
+            .with_client_auth(ClientAuth::secret_basic("rs", "secret"))
             .with_options(IntrospectionOptions::new().with_cache_capacity(capacity))
     };
     let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))

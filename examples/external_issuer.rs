@@ -15,9 +15,9 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use keybound::{
-    AuthorizationServerMetadata, Authorized, DpopLayer, Introspector, ProtectedResourceMetadata,
-    ProtectedResourceMetadataService, PublicUrlPolicy, RemoteKeySet, RequestGuard, SystemClock,
-    UnixTime,
+    AuthorizationServerMetadata, Authorized, ClientAuth, DpopLayer, Introspector,
+    ProtectedResourceMetadata, ProtectedResourceMetadataService, PublicUrlPolicy, RemoteKeySet,
+    RequestGuard, SystemClock, UnixTime,
 };
 
 async fn orders(who: Authorized) -> String {
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("INTROSPECTION_SECRET"),
     ) {
         let introspector = Introspector::from_metadata(&metadata, api.clone(), http)?
-            .with_client_secret_basic(&id, &secret);
+            .with_client_auth(ClientAuth::secret_basic(id, secret));
         guard = guard.with_introspection(introspector);
     }
 

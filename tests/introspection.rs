@@ -9,9 +9,9 @@ use std::sync::Mutex;
 
 use common::now;
 use keybound::{
-    Error, HttpMethod, HttpResponse, HttpTransport, IntrospectionOptions, Introspector, IssuerKeys,
-    ProofSigner, RequestGuard, ResourceRequest, SigningKey, TokenError, TokenIssuer, TokenRequest,
-    TokenVerifier, UnixTime, UpstreamError,
+    ClientAuth, Error, HttpMethod, HttpResponse, HttpTransport, IntrospectionOptions, Introspector,
+    IssuerKeys, ProofSigner, RequestGuard, ResourceRequest, SigningKey, TokenError, TokenIssuer,
+    TokenRequest, TokenVerifier, UnixTime, UpstreamError,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -74,7 +74,7 @@ fn world(options: IntrospectionOptions) -> World {
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
     let introspector = Introspector::new(ENDPOINT, ISS, AUD, endpoint.clone())
         .unwrap()
-        .with_client_secret_basic("rs 1:x", "p@ss:w%rd+")
+        .with_client_auth(ClientAuth::secret_basic("rs 1:x", "p@ss:w%rd+"))
         .with_options(options);
     let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
         .with_introspection(introspector);
@@ -342,7 +342,7 @@ fn client_secret_post_and_endpoint_checks() {
     );
     let introspector = Introspector::new(ENDPOINT, ISS, AUD, Endpoint::default())
         .unwrap()
-        .with_client_secret_post("rs", "secret");
+        .with_client_auth(ClientAuth::secret_post("rs", "secret"));
     let debug = format!("{introspector:?}");
     assert!(
         debug.contains("client_secret_post") && !debug.contains("secret\""),
@@ -356,7 +356,7 @@ async fn client_secret_post_sends_the_credentials_in_the_body() {
     endpoint.answer(200, r#"{"active":false}"#.into());
     let introspector = Introspector::new(ENDPOINT, ISS, AUD, endpoint.clone())
         .unwrap()
-        .with_client_secret_post("rs 1", "s&cret");
+        .with_client_auth(ClientAuth::secret_post("rs 1", "s&cret"));
     assert!(introspector.introspect(OPAQUE, now()).await.is_err());
     let (headers, body) = endpoint.last.lock().unwrap().clone().unwrap();
     assert_eq!(

@@ -8,23 +8,25 @@
 //! (as `.ci/run` sets) a missing `node` is a failure. One provider per configuration is
 //! started on first use and shared by the tests.
 //!
-//! Client authentication is done by hand here (form parameters, an `Authorization: Basic`
-//! header); it moves to the client API of `src/client/` once that exists.
+//! keybound's side talks through its client API (`DpopClient::token`, `ClientAuth`, `Grant`,
+//! `AuthorizationRequest`, PAR, `TokenSource`); a few requests are made by hand where the test
+//! needs a request keybound would never send (raw credentials, a node-made proof).
 
 #[path = "support/oidc_provider.rs"]
 mod oidc_provider;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+use base64ct::{Base64, Encoding};
 use keybound::{
-    ClientError, DpopClient, Error, KeySet, ProofError, ProofSigner, RequestGuard, ResourceRequest,
-    SigningKey, TokenError, TokenVerifier, UnixTime,
+    Algorithm, AuthorizationRequest, AuthorizationServerEndpoints, AuthorizationServerMetadata,
+    ClientAuth, ClientError, DpopClient, Error, Grant, Introspector, JwsSigner, KeySet,
+    PkceVerifier, ProofError, ProofSigner, RequestGuard, ResourceRequest, SigningKey, TokenError,
+    TokenResponse, TokenSource, TokenVerifier, UnixTime,
 };
 use oidc_provider::{node_proof, OidcProvider};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// The resource indicator the provider issues JWT access tokens for (`aud`).
 const API: &str = "https://api.example.test/";
@@ -33,7 +35,9 @@ const API_URL: &str = "https://api.example.test/orders";
 /// The public client's registered redirect URI (nothing listens there: the code is read from
 /// the redirect).
 const REDIRECT_URI: &str = "http://127.0.0.1/cb";
-/// `cs-post`'s credentials (client_secret_post).
+/// The resource indicator the provider issues opaque access tokens for.
+const OPAQUE_API: &str = "https://opaque.example.test/";
+/// `cs-post`'s credentials (client_secret_post), for requests made by hand.
 const POST_CLIENT: [(&str, &str); 2] = [("client_id", "cs-post"), ("client_secret", "post-secret")];
 /// `cs basic:1`'s credentials (client_secret_basic): both need form-encoding.
 const BASIC_ID: &str = "cs basic:1";
@@ -76,6 +80,28 @@ fn ed25519() -> Option<&'static OidcProvider> {
 fn nonces() -> Option<&'static OidcProvider> {
     static CELL: OnceLock<Option<OidcProvider>> = OnceLock::new();
     shared(&CELL, json!({ "alg": "ES256", "requireNonce": true }))
+}
+
+/// The `pkjwt` client's assertion keys: P-256 and Ed25519.
+fn client_keys() -> &'static [Arc<SigningKey>; 2] {
+    static KEYS: OnceLock<[Arc<SigningKey>; 2]> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        [Algorithm::Es256, Algorithm::Ed25519]
+            .map(|alg| Arc::new(SigningKey::generate_for(alg).unwrap()))
+    })
+}
+
+/// Registers the `pkjwt` client (`private_key_jwt`) with the public halves of `client_keys`.
+fn pkjwt() -> Option<&'static OidcProvider> {
+    static CELL: OnceLock<Option<OidcProvider>> = OnceLock::new();
+    let keys: Vec<Value> = client_keys()
+        .iter()
+        .map(|key| serde_json::from_str(&key.public_key().to_jwk()).unwrap())
+        .collect();
+    shared(
+        &CELL,
+        json!({ "alg": "PS256", "pkjwtJwks": { "keys": keys } }),
+    )
 }
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -150,21 +176,60 @@ fn proof(client: &DpopClient, token: &str) -> String {
         .unwrap()
 }
 
-/// A client_credentials token for `cs-post`, requested by keybound's client.
-async fn client_credentials(provider: &OidcProvider, client: &DpopClient) -> String {
-    let mut params = vec![
-        ("grant_type", "client_credentials"),
-        ("resource", API),
-        ("scope", "api:read"),
-    ];
-    params.extend(POST_CLIENT);
+/// The provider's discovery document (RFC 8414, else OpenID Connect).
+async fn metadata(provider: &OidcProvider) -> AuthorizationServerMetadata {
+    AuthorizationServerMetadata::discover(provider.issuer(), &http())
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()))
+}
+
+/// The provider's endpoints, from discovery.
+async fn endpoints(provider: &OidcProvider) -> AuthorizationServerEndpoints {
+    AuthorizationServerEndpoints::from_metadata(&metadata(provider).await).unwrap()
+}
+
+/// `cs-post`, authenticated with `client_secret_post`.
+fn post_client() -> ClientAuth {
+    ClientAuth::secret_post("cs-post", "post-secret")
+}
+
+/// A `client_credentials` grant for `resource` with scope `api:read`.
+fn api_grant(resource: &str) -> Grant {
+    Grant::client_credentials()
+        .with_resource(resource)
+        .with_scope("api:read")
+}
+
+/// A token for `grant`, requested by keybound's client authenticated as `auth`.
+async fn token_for(
+    provider: &OidcProvider,
+    client: &DpopClient,
+    auth: &ClientAuth,
+    grant: &Grant,
+) -> TokenResponse {
     let token = client
-        .request_token(&provider.url("/token"), &params)
+        .token(&endpoints(provider).await, auth, grant)
         .await
         .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
     assert_eq!(token.token_type, "DPoP");
+    token
+}
+
+/// A client_credentials token for `cs-post` (`client_secret_post`), for the JWT API.
+async fn client_credentials(provider: &OidcProvider, client: &DpopClient) -> String {
+    let token = token_for(provider, client, &post_client(), &api_grant(API)).await;
     assert_eq!(token.scope.as_deref(), Some("api:read"));
     token.access_token
+}
+
+/// The `error` of a token endpoint refusal, with its status.
+fn refusal(result: Result<TokenResponse, ClientError>) -> (u16, String) {
+    match result {
+        Err(ClientError::TokenEndpoint { status, error, .. }) => {
+            (status, error.unwrap_or_default())
+        }
+        other => panic!("expected a token endpoint refusal, got {other:?}"),
+    }
 }
 
 /// A raw form POST to the token endpoint; returns the status and the JSON body.
@@ -288,23 +353,59 @@ async fn provider_nonce_challenge_is_answered_by_one_retry() {
     assert!(authorized.is_ok(), "the token works at the API");
     // The cached nonce is used straight away next time.
     client_credentials(provider, &client).await;
+
+    // The PAR endpoint asks for a nonce too; a fresh client answers it the same way.
+    let client = dpop_client();
+    let verifier = PkceVerifier::generate().unwrap();
+    let request = AuthorizationRequest::new(REDIRECT_URI, &verifier).with_scope("api:read");
+    let pushed = client
+        .push_authorization_request(&endpoints(provider).await, &public_client(), &request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+    assert!(pushed
+        .request_uri()
+        .starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert!(client
+        .authorization_server_nonce_for(provider.issuer())
+        .is_some());
 }
 
-// --- (3) client_secret_post and client_secret_basic, by hand ---------------------------------
+// --- (3) client authentication: client_secret_basic, client_secret_post, private_key_jwt ----
 
 #[tokio::test]
 async fn client_secret_basic_with_form_encoded_credentials() {
     let Some(provider) = rs256() else { return };
     let client = dpop_client();
+    let grant = Grant::client_credentials()
+        .with_resource(API)
+        .with_scope("api:write");
+    // An id with a space and a colon, a secret with `%` and `+`: RFC 6749 §2.3.1 form-encodes
+    // both before base64, and so does `ClientAuth::secret_basic`.
+    let basic = ClientAuth::secret_basic(BASIC_ID, BASIC_SECRET);
+    let token = token_for(provider, &client, &basic, &grant)
+        .await
+        .access_token;
+    let guard = guard(provider).await;
+    let authorized = check(&guard, &token, &proof(&client, &token)).unwrap();
+    assert_eq!(authorized.client_id(), BASIC_ID);
+    assert!(authorized.has_scope("api:write"));
+    let wrong = ClientAuth::secret_basic(BASIC_ID, "wrong");
+    let endpoints = endpoints(provider).await;
+    assert_eq!(
+        refusal(client.token(&endpoints, &wrong, &grant).await),
+        (401, "invalid_client".to_owned())
+    );
+
+    // By hand, what a client that skips the form-encoding sends: refused. This is why the
+    // encoding matters, and what `ClientAuth` saves its users from.
     let token_url = provider.url("/token");
     let params = [
         ("grant_type", "client_credentials"),
         ("resource", API),
         ("scope", "api:write"),
     ];
-    // RFC 6749 §2.3.1: id and secret are form-encoded before base64.
-    let basic = |id: &str, secret: &str| Base64::encode_string(format!("{id}:{secret}").as_bytes());
-    let send = |basic: String| {
+    let send = |id: &str, secret: &str| {
+        let basic = Base64::encode_string(format!("{id}:{secret}").as_bytes());
         let request = http()
             .post(&token_url)
             .header("content-type", "application/x-www-form-urlencoded")
@@ -314,34 +415,14 @@ async fn client_secret_basic_with_form_encoded_credentials() {
             .unwrap();
         client.execute(request, None)
     };
-
-    let response = send(basic(&form_encode(BASIC_ID), &form_encode(BASIC_SECRET)))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    assert_eq!(body["token_type"], "DPoP");
-    let token = body["access_token"].as_str().unwrap();
-    let guard = guard(provider).await;
-    let authorized = check(&guard, token, &proof(&client, token)).unwrap();
-    assert_eq!(authorized.client_id(), BASIC_ID);
-    assert!(authorized.has_scope("api:write"));
-
-    // Sent raw, the `%` in the secret is not valid form-encoding: refused as a bad request.
-    let response = send(basic(BASIC_ID, BASIC_SECRET)).await.unwrap();
+    // The `%` in the raw secret is not valid form-encoding: a bad request.
+    let response = send(BASIC_ID, BASIC_SECRET).await.unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["error"], "invalid_request");
     // A raw id: its `:` splits the credentials in the wrong place, so no client matches.
-    let response = send(basic(BASIC_ID, &form_encode(BASIC_SECRET)))
-        .await
-        .unwrap();
+    let response = send(BASIC_ID, &form_encode(BASIC_SECRET)).await.unwrap();
     assert_eq!(response.status(), 401);
-    // A wrong secret.
-    let response = send(basic(&form_encode(BASIC_ID), "wrong")).await.unwrap();
-    assert_eq!(response.status(), 401);
-    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    assert_eq!(body["error"], "invalid_client");
 }
 
 #[tokio::test]
@@ -349,23 +430,76 @@ async fn client_secret_post_with_a_wrong_secret_is_refused() {
     let Some(provider) = rs256() else { return };
     let client = dpop_client();
     // The right secret is exercised by every client_credentials test above.
+    let wrong = ClientAuth::secret_post("cs-post", "wrong");
     let result = client
-        .request_token(
-            &provider.url("/token"),
-            &[
-                ("grant_type", "client_credentials"),
-                ("resource", API),
-                ("client_id", "cs-post"),
-                ("client_secret", "wrong"),
-            ],
+        .token(&endpoints(provider).await, &wrong, &api_grant(API))
+        .await;
+    assert_eq!(refusal(result), (401, "invalid_client".to_owned()));
+}
+
+/// `pkjwt` authenticated by an assertion signed with `key` (`aud` = the issuer, fresh `jti`).
+fn pkjwt_client(key: &Arc<SigningKey>) -> ClientAuth {
+    ClientAuth::private_key_jwt("pkjwt", Arc::clone(key) as Arc<dyn JwsSigner>)
+}
+
+#[tokio::test]
+async fn private_key_jwt_at_the_token_and_introspection_endpoints() {
+    let Some(provider) = pkjwt() else { return };
+    let guard = guard(provider).await;
+    // Assertions by either registered key (ES256, Ed25519), each with a fresh `jti`: the
+    // provider refuses a reused one, so two tokens in a row prove the `jti`s differ.
+    for key in client_keys() {
+        let client = dpop_client();
+        for _ in 0..2 {
+            let token = token_for(provider, &client, &pkjwt_client(key), &api_grant(API))
+                .await
+                .access_token;
+            let authorized = check(&guard, &token, &proof(&client, &token)).unwrap();
+            assert_eq!(authorized.client_id(), "pkjwt");
+            let header = keybound::danger::decode_unverified(&token).unwrap().header;
+            assert_eq!(header["alg"], "PS256");
+        }
+    }
+
+    // An assertion by a key the client never registered: invalid_client.
+    let stranger = Arc::new(SigningKey::generate().unwrap());
+    let client = dpop_client();
+    let result = client
+        .token(
+            &endpoints(provider).await,
+            &pkjwt_client(&stranger),
+            &api_grant(API),
         )
         .await;
-    match result {
-        Err(ClientError::TokenEndpoint { status, error, .. }) => {
-            assert_eq!((status, error.as_deref()), (401, Some("invalid_client")));
-        }
-        other => panic!("expected invalid_client, got {other:?}"),
-    }
+    assert_eq!(refusal(result), (401, "invalid_client".to_owned()));
+
+    // The resource server introspects as `pkjwt` too, with an assertion of its own each time.
+    let opaque = token_for(provider, &client, &post_client(), &api_grant(OPAQUE_API))
+        .await
+        .access_token;
+    let introspector = Introspector::from_metadata(&metadata(provider).await, OPAQUE_API, http())
+        .unwrap()
+        .with_client_auth(pkjwt_client(&client_keys()[0]));
+    let claims = introspector
+        .introspect(&opaque, UnixTime::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+    assert_eq!(claims.client_id(), "cs-post");
+    assert_eq!(claims.jkt(), Some(client.signer().thumbprint()));
+    // The stranger's key cannot introspect: the endpoint refuses, the guard would answer 503.
+    let refused = Introspector::from_metadata(&metadata(provider).await, OPAQUE_API, http())
+        .unwrap()
+        .with_client_auth(pkjwt_client(&stranger))
+        .introspect(&opaque, UnixTime::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::Upstream(keybound::UpstreamError::Status(401))
+        ),
+        "{refused:?}"
+    );
 }
 
 // --- (4) panva/dpop and jose proofs against the keybound guard -------------------------------
@@ -500,117 +634,172 @@ impl Browser {
     }
 }
 
-async fn refresh(
-    client: &DpopClient,
-    token_url: &str,
-    refresh_token: &str,
-) -> Result<keybound::TokenResponse, ClientError> {
-    let params = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
-        ("client_id", "public"),
-    ];
-    client.request_token(token_url, &params).await
+/// The public client (`none`: its `client_id` in the form, PKCE instead of a secret).
+fn public_client() -> ClientAuth {
+    ClientAuth::none("public")
 }
 
-#[tokio::test]
-async fn refresh_token_is_bound_to_the_public_clients_key() {
-    let Some(provider) = rs256() else { return };
-    let mut verifier_bytes = [0u8; 32];
-    getrandom::fill(&mut verifier_bytes).unwrap();
-    let verifier = Base64UrlUnpadded::encode_string(&verifier_bytes);
-    let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
+/// The authorization request of the public client for the JWT API, with PKCE.
+fn authorization_request(verifier: &PkceVerifier) -> AuthorizationRequest {
+    AuthorizationRequest::new(REDIRECT_URI, verifier)
+        .with_scope("api:read")
+        .with_resource(API)
+        .with_state("xyz")
+}
 
-    let mut url = reqwest::Url::parse(&provider.url("/auth")).unwrap();
-    url.query_pairs_mut().extend_pairs([
-        ("client_id", "public"),
-        ("response_type", "code"),
-        ("redirect_uri", REDIRECT_URI),
-        ("scope", "api:read"),
-        ("resource", API),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-        ("state", "xyz"),
-    ]);
+/// Sends alice's browser to `url` and returns the code of the redirect (checking `state` and
+/// the RFC 9207 `iss`).
+async fn code_from(provider: &OidcProvider, url: &str) -> String {
     let mut browser = Browser {
         http: http(),
         cookies: HashMap::new(),
     };
-    let answer = browser.authorize(url).await;
+    let answer = browser.authorize(reqwest::Url::parse(url).unwrap()).await;
     assert_eq!(answer.get("state").map(String::as_str), Some("xyz"));
     assert_eq!(
         answer.get("iss").map(String::as_str),
         Some(provider.issuer())
     );
-    let code = &answer["code"];
+    answer["code"].clone()
+}
 
-    let client = dpop_client();
-    let token_url = provider.url("/token");
-    let tokens = client
-        .request_token(
-            &token_url,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("code_verifier", &verifier),
-                ("redirect_uri", REDIRECT_URI),
-                ("client_id", "public"),
-            ],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+#[tokio::test]
+async fn authorization_code_with_pkce_then_a_token_source_refreshes_with_the_bound_key() {
+    let Some(provider) = rs256() else { return };
+    let endpoints = endpoints(provider).await;
+    let client = Arc::new(dpop_client());
+    let verifier = PkceVerifier::generate().unwrap();
+    // Front channel, no PAR: the URL carries the PKCE challenge and `dpop_jkt`.
+    let url = client
+        .authorization_url(&endpoints, "public", &authorization_request(&verifier))
+        .unwrap();
+    assert!(url.contains(&format!(
+        "dpop_jkt={}",
+        client.signer().thumbprint().to_base64url()
+    )));
+    // `dpop_jkt` is all that binds a front-channel code to the key: another key cannot
+    // redeem it (node-oidc-provider then burns the code)…
+    let code = code_from(provider, &url).await;
+    let grant = Grant::authorization_code(code, REDIRECT_URI, &verifier);
+    assert_eq!(
+        refusal(
+            dpop_client()
+                .token(&endpoints, &public_client(), &grant)
+                .await
+        ),
+        (400, "invalid_grant".to_owned())
+    );
+    assert!(
+        provider.logs("does not match dpop_jkt"),
+        "{}",
+        provider.stderr()
+    );
+
+    // … and the client whose key it names can.
+    let code = code_from(provider, &url).await;
+    let grant = Grant::authorization_code(code, REDIRECT_URI, &verifier);
+    let tokens = token_for(provider, &client, &public_client(), &grant).await;
     let guard = guard(provider).await;
-    let token = &tokens.access_token;
-    let authorized = check(&guard, token, &proof(&client, token)).unwrap();
+    let token = tokens.access_token.clone();
+    let authorized = check(&guard, &token, &proof(&client, &token)).unwrap();
     assert_eq!(authorized.subject(), "alice");
     assert_eq!(authorized.client_id(), "public");
-    let refresh_token = tokens.refresh_token.expect("a refresh token");
+    let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
 
-    // Another key: the provider refuses, for the binding.
+    // Another key: the provider refuses, for the binding (the reason is only in its log).
     let thief = dpop_client();
-    match refresh(&thief, &token_url, &refresh_token).await {
-        Err(ClientError::TokenEndpoint { status, error, .. }) => {
-            assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
-        }
-        other => panic!("a refresh with another key must fail, got {other:?}"),
-    }
-    let thief_proof = thief
-        .signer()
-        .proof("POST", &token_url)
-        .sign(UnixTime::now())
-        .unwrap();
-    let params = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token.as_str()),
-        ("client_id", "public"),
-    ];
-    let (status, body) = post_token(provider, &thief_proof, &params).await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"], "invalid_grant");
-    // The reason is only in the provider's log.
-    assert_eq!(body["error_description"], "grant request is invalid");
+    let stolen = Grant::refresh_token(refresh_token.as_str());
+    assert_eq!(
+        refusal(thief.token(&endpoints, &public_client(), &stolen).await),
+        (400, "invalid_grant".to_owned())
+    );
     assert!(
         provider.logs("failed jkt verification"),
         "{}",
         provider.stderr()
     );
 
-    // The right key: a new access token, and (rotation) a new refresh token.
-    let refreshed = refresh(&client, &token_url, &refresh_token).await.unwrap();
-    let token = &refreshed.access_token;
+    // The token source renews with the refresh token and the right key, twice: the second
+    // renewal only works if the first stored the rotated refresh token (the old one is spent).
+    let source = TokenSource::from_token_response(
+        client.clone(),
+        endpoints.clone(),
+        public_client(),
+        tokens,
+    );
+    let mut seen = vec![token];
+    for _ in 0..2 {
+        source.invalidate().await;
+        let renewed = source
+            .access_token()
+            .await
+            .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+        assert!(!seen.contains(&*renewed), "a new access token");
+        let authorized = check(&guard, &renewed, &proof(&client, &renewed)).unwrap();
+        assert_eq!(authorized.subject(), "alice");
+        assert_eq!(authorized.jkt(), Some(client.signer().thumbprint()));
+        seen.push(renewed.to_string());
+    }
+    // Without invalidation the source hands out the cached token.
+    assert_eq!(&*source.access_token().await.unwrap(), seen.last().unwrap());
+
+    // The first refresh token is spent, even with the right key.
+    let spent = Grant::refresh_token(refresh_token.as_str());
+    assert_eq!(
+        refusal(client.token(&endpoints, &public_client(), &spent).await),
+        (400, "invalid_grant".to_owned())
+    );
+}
+
+/// A code for the public client through a pushed authorization request made by `client`,
+/// and the verifier it needs.
+async fn pushed_code(provider: &OidcProvider, client: &DpopClient) -> (String, PkceVerifier) {
+    let endpoints = endpoints(provider).await;
+    assert!(endpoints.pushed_authorization_request_endpoint().is_some());
+    let verifier = PkceVerifier::generate().unwrap();
+    let request = authorization_request(&verifier);
+    let pushed = client
+        .push_authorization_request(&endpoints, &public_client(), &request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()));
+    assert!(pushed.expires_in() > 0);
+    let url = pushed.authorization_url(&endpoints, "public").unwrap();
+    assert!(
+        !url.contains("code_challenge"),
+        "only client_id and request_uri: {url}"
+    );
+    (code_from(provider, &url).await, verifier)
+}
+
+#[tokio::test]
+async fn pushed_authorization_request_binds_the_code_to_the_key() {
+    let Some(provider) = es256() else { return };
+    let endpoints = endpoints(provider).await;
+    let client = dpop_client();
+
+    let (code, verifier) = pushed_code(provider, &client).await;
+    let grant = Grant::authorization_code(code, REDIRECT_URI, &verifier);
+    let tokens = token_for(provider, &client, &public_client(), &grant).await;
+    let guard = guard(provider).await;
+    let token = &tokens.access_token;
     let authorized = check(&guard, token, &proof(&client, token)).unwrap();
     assert_eq!(authorized.subject(), "alice");
     assert_eq!(authorized.jkt(), Some(client.signer().thumbprint()));
-    let rotated = refreshed.refresh_token.expect("a rotated refresh token");
-    assert_ne!(rotated, refresh_token);
 
-    // The used refresh token is spent, even with the right key.
-    match refresh(&client, &token_url, &refresh_token).await {
-        Err(ClientError::TokenEndpoint { status, error, .. }) => {
-            assert_eq!((status, error.as_deref()), (400, Some("invalid_grant")));
-        }
-        other => panic!("a spent refresh token must fail, got {other:?}"),
-    }
+    // The code was bound to the pushing client's key (`dpop_jkt`, RFC 9449 §10): another key
+    // cannot redeem it (and node-oidc-provider then burns the code).
+    let (code, verifier) = pushed_code(provider, &client).await;
+    let grant = Grant::authorization_code(code, REDIRECT_URI, &verifier);
+    let thief = dpop_client();
+    assert_eq!(
+        refusal(thief.token(&endpoints, &public_client(), &grant).await),
+        (400, "invalid_grant".to_owned())
+    );
+    assert!(
+        provider.logs("does not match dpop_jkt"),
+        "{}",
+        provider.stderr()
+    );
 }
 
 // --- discovery and a RemoteKeySet across a key rotation --------------------------------------
@@ -707,18 +896,12 @@ async fn a_key_rotation_costs_no_failed_request() {
 
 // --- opaque tokens through introspection -----------------------------------------------------
 
-/// The resource indicator the provider issues opaque access tokens for.
-const OPAQUE_API: &str = "https://opaque.example.test/";
-
 #[tokio::test]
 async fn opaque_tokens_through_introspection() {
     let Some(provider) = es256() else { return };
-    let metadata = keybound::AuthorizationServerMetadata::discover(provider.issuer(), &http())
-        .await
-        .unwrap();
-    let introspector = keybound::Introspector::from_metadata(&metadata, OPAQUE_API, http())
+    let introspector = Introspector::from_metadata(&metadata(provider).await, OPAQUE_API, http())
         .unwrap()
-        .with_client_secret_post("cs-post", "post-secret");
+        .with_client_auth(post_client());
     let guard = RequestGuard::new(TokenVerifier::new(
         provider.issuer(),
         API,
@@ -727,16 +910,8 @@ async fn opaque_tokens_through_introspection() {
     .with_introspection(introspector);
 
     let client = dpop_client();
-    let mut params = vec![
-        ("grant_type", "client_credentials"),
-        ("resource", OPAQUE_API),
-        ("scope", "api:read"),
-    ];
-    params.extend(POST_CLIENT);
-    let token = client
-        .request_token(&provider.url("/token"), &params)
+    let token = token_for(provider, &client, &post_client(), &api_grant(OPAQUE_API))
         .await
-        .unwrap_or_else(|e| panic!("{e}; provider stderr:\n{}", provider.stderr()))
         .access_token;
     assert_ne!(token.split('.').count(), 3, "an opaque token");
 
@@ -770,14 +945,9 @@ async fn opaque_tokens_through_introspection() {
 async fn the_providers_error_description_reaches_the_caller() {
     let Some(provider) = rs256() else { return };
     let client = dpop_client();
-    let params = [
-        ("grant_type", "client_credentials"),
-        ("resource", API),
-        ("client_id", "cs-post"),
-        ("client_secret", "wrong"),
-    ];
+    let wrong = ClientAuth::secret_post("cs-post", "wrong");
     let refused = client
-        .request_token(&provider.url("/token"), &params)
+        .token(&endpoints(provider).await, &wrong, &api_grant(API))
         .await
         .unwrap_err();
     let ClientError::TokenEndpoint {

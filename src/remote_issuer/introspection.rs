@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
 
+use crate::client::client_auth::ClientAuth;
 use crate::client::form;
 use crate::error::{Error, TokenError, UpstreamError};
 use crate::jose::thumbprint::TokenHash;
@@ -80,17 +80,6 @@ impl Default for IntrospectionOptions {
     }
 }
 
-/// How the resource server authenticates to the introspection endpoint (RFC 7662 §2.1).
-enum Credentials {
-    /// `Authorization: Basic` of the form-encoded id and secret (RFC 6749 §2.3.1).
-    Basic(Zeroizing<String>),
-    /// `client_id` and `client_secret` in the body.
-    Post {
-        client_id: String,
-        secret: Zeroizing<String>,
-    },
-}
-
 /// Introspects opaque access tokens at an authorization server (RFC 7662) and checks the
 /// answers for a DPoP resource server (RFC 9449 §6.2).
 ///
@@ -108,7 +97,7 @@ pub struct Introspector {
     endpoint: String,
     issuer: String,
     audiences: Vec<String>,
-    credentials: Option<Credentials>,
+    client_auth: Option<ClientAuth>,
     transport: Box<dyn HttpTransport>,
     cache: IntrospectionCache,
     options: IntrospectionOptions,
@@ -116,8 +105,8 @@ pub struct Introspector {
 
 impl Introspector {
     /// Introspects at `endpoint` tokens of `issuer` meant for `audience`, through `transport`.
-    /// Add client credentials with [`with_client_secret_basic`](Self::with_client_secret_basic)
-    /// or [`with_client_secret_post`](Self::with_client_secret_post).
+    /// Add the resource server's client credentials with
+    /// [`with_client_auth`](Self::with_client_auth).
     ///
     /// Errors: [`UpstreamError::InsecureUrl`] unless `endpoint` is `https` (or `http` on a
     /// loopback host).
@@ -134,7 +123,7 @@ impl Introspector {
             endpoint,
             issuer: issuer.into(),
             audiences: vec![audience.into()],
-            credentials: None,
+            client_auth: None,
             transport: Box::new(transport),
             cache: IntrospectionCache::new(options.cache_capacity),
             options,
@@ -153,24 +142,12 @@ impl Introspector {
         Self::new(endpoint, metadata.issuer(), audience, transport)
     }
 
-    /// Authenticates with `client_secret_basic`: `Authorization: Basic` of
-    /// `form-encode(id):form-encode(secret)`, as RFC 6749 §2.3.1 requires.
-    pub fn with_client_secret_basic(mut self, client_id: &str, secret: &str) -> Self {
-        let mut pair = Zeroizing::new(String::new());
-        form::encode_into(client_id, &mut pair);
-        pair.push(':');
-        form::encode_into(secret, &mut pair);
-        let header = Zeroizing::new(format!("Basic {}", Base64::encode_string(pair.as_bytes())));
-        self.credentials = Some(Credentials::Basic(header));
-        self
-    }
-
-    /// Authenticates with `client_secret_post`: `client_id` and `client_secret` in the body.
-    pub fn with_client_secret_post(mut self, client_id: &str, secret: &str) -> Self {
-        self.credentials = Some(Credentials::Post {
-            client_id: client_id.to_owned(),
-            secret: Zeroizing::new(secret.to_owned()),
-        });
+    /// Authenticates to the endpoint as `client_auth` (RFC 7662 §2.1): any
+    /// [`ClientAuth`] method — `client_secret_basic`, `client_secret_post`,
+    /// `private_key_jwt` (a fresh assertion for every introspection, `aud` the issuer) or
+    /// `none`.
+    pub fn with_client_auth(mut self, client_auth: ClientAuth) -> Self {
+        self.client_auth = Some(client_auth);
         self
     }
 
@@ -243,19 +220,26 @@ impl Introspector {
 
     /// One POST to the endpoint (RFC 7662 §2.1).
     async fn ask(&self, token: &str, hash: &TokenHash, now: UnixTime) -> Result<Answer, Error> {
+        let credentials = match &self.client_auth {
+            Some(client_auth) => Some(client_auth.apply(&self.issuer, now)?),
+            None => None,
+        };
         let mut params: Vec<(&str, &str)> =
             vec![("token", token), ("token_type_hint", "access_token")];
         let mut headers = vec![
             ("accept", "application/json"),
             ("content-type", "application/x-www-form-urlencoded"),
         ];
-        match &self.credentials {
-            Some(Credentials::Basic(header)) => headers.push(("authorization", header.as_str())),
-            Some(Credentials::Post { client_id, secret }) => {
-                params.push(("client_id", client_id));
-                params.push(("client_secret", secret.as_str()));
+        if let Some(credentials) = &credentials {
+            if let Some(authorization) = &credentials.authorization {
+                headers.push(("authorization", authorization.as_str()));
             }
-            None => {}
+            params.extend(
+                credentials
+                    .form
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str())),
+            );
         }
         let body = Zeroizing::new(form::encode(&params));
         let response = self
@@ -290,11 +274,7 @@ impl Introspector {
 
 impl core::fmt::Debug for Introspector {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let auth = match &self.credentials {
-            Some(Credentials::Basic(_)) => "client_secret_basic",
-            Some(Credentials::Post { .. }) => "client_secret_post",
-            None => "none",
-        };
+        let auth = self.client_auth.as_ref().map_or("none", ClientAuth::method);
         f.debug_struct("Introspector")
             .field("endpoint", &self.endpoint)
             .field("issuer", &self.issuer)
