@@ -300,6 +300,13 @@ impl<S> ProofVerifier<S> {
             return Err(ProofError::MethodMismatch.into());
         }
 
+        // RFC 9449 §4.2: `htu` is the target URI *without* query and fragment parts. A proof
+        // that carries either was not made by the rule (and would compare as equal to a URL
+        // the client never named), so it is refused rather than trimmed.
+        if htu_claim.contains(['?', '#']) {
+            return Err(ProofError::InvalidClaim("htu").into());
+        }
+
         // Step 9: htu, after RFC 3986 normalisation of both sides. `normalize` drops the
         // query first, so a claim byte-equal to the URL without its query normalizes exactly
         // as the URL does: one normalization answers for both (same result, same errors).
