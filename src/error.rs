@@ -99,6 +99,10 @@ pub enum Error {
     /// The caller passed an argument this crate cannot use (a local programming or
     /// configuration error, never attacker input). The string names the argument.
     InvalidArgument(&'static str),
+    /// A URL the caller configured is plain `http` to a host that is not loopback: tokens and
+    /// proofs would travel in the clear. The string names the argument; each API that checks
+    /// offers an explicitly named insecure option (e.g. `PublicUrlPolicy::insecure_http`).
+    InsecureUrl(&'static str),
     /// The operating system's random number generator failed.
     Randomness,
     /// An external signer (HSM, KMS, keystore) failed to sign.
@@ -123,7 +127,11 @@ impl Error {
             // answers 503 with a bare challenge; the token endpoint uses the RFC 6749 code.
             Self::Store(_) | Self::Upstream(_) if endpoint == Endpoint::Resource => None,
             Self::Store(_) | Self::Upstream(_) => Some(ErrorCode::TemporarilyUnavailable),
-            Self::Key(_) | Self::InvalidArgument(_) | Self::Randomness | Self::Signer => None,
+            Self::Key(_)
+            | Self::InvalidArgument(_)
+            | Self::InsecureUrl(_)
+            | Self::Randomness
+            | Self::Signer => None,
         }
     }
 
@@ -160,6 +168,7 @@ impl Error {
             Self::Store(e) => e.description(),
             Self::Upstream(e) => e.description(),
             Self::InvalidArgument(_) => "invalid argument",
+            Self::InsecureUrl(_) => "insecure url",
             Self::Randomness => "random number generator failure",
             Self::Signer => "signer failure",
         }
@@ -179,6 +188,7 @@ impl Error {
             Self::Store(e) => e.reason(),
             Self::Upstream(e) => e.reason(),
             Self::InvalidArgument(_) => "invalid_argument",
+            Self::InsecureUrl(_) => "insecure_url",
             Self::Randomness => "randomness",
             Self::Signer => "signer_failure",
         }
@@ -207,6 +217,10 @@ impl fmt::Display for Error {
             Self::Store(e) => write!(f, "store failure: {e}"),
             Self::Upstream(e) => write!(f, "authorization server unavailable: {e}"),
             Self::InvalidArgument(name) => write!(f, "invalid argument: {name}"),
+            Self::InsecureUrl(name) => write!(
+                f,
+                "insecure URL for {name}: https is required (http only to a loopback host)"
+            ),
             Self::Randomness => f.write_str("the system random number generator failed"),
             Self::Signer => f.write_str("the external signer failed"),
         }

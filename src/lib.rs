@@ -14,6 +14,7 @@ mod jose;
 mod proof;
 mod resource;
 mod revocation;
+mod secure_url;
 mod time;
 mod token;
 
@@ -78,7 +79,7 @@ pub use proof::verifier::{ProofVerifier, VerifiedProof};
 pub use resource::authorization::Scheme;
 pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
 pub use resource::protected_resource_metadata::ProtectedResourceMetadata;
-pub use resource::public_url::PublicUrlPolicy;
+pub use resource::public_url::{PublicUrlPolicy, TrustedProxy};
 pub use revocation::{AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore};
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
 pub use token::claims::AccessTokenClaims;

@@ -11,7 +11,7 @@ use axum::Router;
 use keybound::{
     error_response, token_response, Authorized, DpopClient, DpopLayer, IssuerKeys, NonceEngine,
     ProofSigner, ProofVerifier, PublicUrlPolicy, RequestGuard, SigningKey, TokenEndpoint,
-    TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    TokenIssuer, TokenRequest, TokenVerifier, TrustedProxy, UnixTime,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -251,7 +251,9 @@ async fn forwarded_headers_trusted_and_untrusted() {
     let trusting = start(false, |origin| {
         PublicUrlPolicy::new(origin)
             .unwrap()
-            .trusting_forwarded_headers()
+            .with_origin("https://edge.example.com")
+            .unwrap()
+            .behind(TrustedProxy::x_forwarded().with_prefix())
     })
     .await;
     let client = client();

@@ -5,7 +5,7 @@
 use crate::error::{Error, UpstreamError};
 use crate::jose::algorithm::AlgorithmSet;
 use crate::remote_issuer::metadata::AuthorizationServerMetadata;
-use crate::remote_issuer::secure_url;
+use crate::secure_url;
 
 /// An authorization server as a client sees it: its issuer identifier (the `aud` of
 /// `private_key_jwt` assertions), its token endpoint, and optionally its pushed authorization

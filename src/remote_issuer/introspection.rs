@@ -13,8 +13,8 @@ use crate::jose::thumbprint::TokenHash;
 use crate::remote_issuer::introspection_cache::{IntrospectionCache, Verdict};
 use crate::remote_issuer::introspection_response::{self, Answer, Expectations};
 use crate::remote_issuer::metadata::AuthorizationServerMetadata;
-use crate::remote_issuer::secure_url;
 use crate::remote_issuer::transport::{HttpMethod, HttpTransport, OutgoingRequest};
+use crate::secure_url;
 use crate::time::UnixTime;
 use crate::token::claims::AccessTokenClaims;
 

@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::error::UpstreamError;
 use crate::jose::algorithm::{Algorithm, AlgorithmSet};
 use crate::jose::json;
-use crate::remote_issuer::secure_url;
 use crate::remote_issuer::transport::{self, HttpTransport};
+use crate::secure_url;
 
 /// Largest metadata document read: 64 KiB (real ones are 2–6 KiB).
 pub const MAX_METADATA_LEN: usize = 64 * 1024;

@@ -9,5 +9,4 @@ pub(crate) mod introspection_response;
 pub(crate) mod metadata;
 #[cfg(feature = "reqwest")]
 pub(crate) mod remote_key_set;
-pub(crate) mod secure_url;
 pub(crate) mod transport;

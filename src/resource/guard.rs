@@ -303,7 +303,7 @@ impl<R, V> RequestGuard<R, V> {
     /// [`ProtectedResourceMetadata::url`](crate::ProtectedResourceMetadata::url).
     pub fn with_resource_metadata(mut self, url: impl Into<String>) -> Result<Self, Error> {
         let url = url.into();
-        if !challenge::is_quotable(&url) || crate::remote_issuer::secure_url::check(&url).is_err() {
+        if !challenge::is_quotable(&url) || crate::secure_url::check(&url).is_err() {
             return Err(Error::InvalidArgument("resource_metadata"));
         }
         self.resource_metadata = Some(url);

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::jose::algorithm::AlgorithmSet;
-use crate::remote_issuer::secure_url;
+use crate::secure_url;
 
 /// The well-known path segment of RFC 9728 §3.
 const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
