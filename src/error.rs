@@ -139,6 +139,7 @@ impl Error {
     pub fn status(&self, endpoint: Endpoint) -> u16 {
         match self {
             Self::NoCredentials => return 401,
+            Self::Store(StoreError::KeyQuotaExceeded { .. }) => return 429,
             Self::Store(_) | Self::Upstream(_) => return 503,
             _ => {}
         }
@@ -191,6 +192,17 @@ impl Error {
             Self::InsecureUrl(_) => "insecure_url",
             Self::Randomness => "randomness",
             Self::Signer => "signer_failure",
+        }
+    }
+
+    /// The `Retry-After` seconds to send, if this answer carries one (a key over its share of
+    /// the replay store, HTTP 429).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Store(StoreError::KeyQuotaExceeded { retry_after_secs }) => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 
@@ -859,6 +871,13 @@ pub enum StoreError {
     Full,
     /// The store could not be reached or timed out.
     Unavailable,
+    /// This proof's key already holds its share of the replay store (see
+    /// `MemoryReplayStore::with_per_key_limit`): the request is refused with **429 Too Many
+    /// Requests** and `Retry-After`, while other keys keep working.
+    KeyQuotaExceeded {
+        /// Seconds until the key's oldest counted proofs stop counting (`Retry-After`).
+        retry_after_secs: u64,
+    },
 }
 
 impl StoreError {
@@ -867,6 +886,7 @@ impl StoreError {
         match self {
             Self::Full => "store_full",
             Self::Unavailable => "store_unavailable",
+            Self::KeyQuotaExceeded { .. } => "key_quota_exceeded",
         }
     }
 
@@ -875,6 +895,7 @@ impl StoreError {
         match self {
             Self::Full => "replay store full",
             Self::Unavailable => "store unavailable",
+            Self::KeyQuotaExceeded { .. } => "too many proofs by this key; retry later",
         }
     }
 }

@@ -26,7 +26,9 @@ pub use error::{
 pub use integrations::http::{DPOP, DPOP_NONCE};
 #[cfg(feature = "redis")]
 pub use integrations::redis::{
-    refresh::RedisRefreshStore, replay::RedisReplayStore, revocation::RedisRevocationStore,
+    refresh::RedisRefreshStore,
+    replay::{RedisReplayStore, DEFAULT_REDIS_PER_KEY_LIMIT},
+    revocation::RedisRevocationStore,
     RedisConfig,
 };
 // --- client (issue 13): re-exports of src/client/ and src/integrations/reqwest/ ---
@@ -60,7 +62,7 @@ pub use issuer::refresh::{
     RefreshTokenId, RefreshTokens, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
-pub use issuer::token_endpoint::TokenEndpoint;
+pub use issuer::token_endpoint::{PendingProof, TokenEndpoint};
 pub use jose::algorithm::{Algorithm, AlgorithmSet, AlgorithmSetIter};
 pub use jose::backend::BACKEND;
 pub use jose::jws_signer::JwsSigner;
@@ -71,7 +73,8 @@ pub use jose::thumbprint::{Thumbprint, TokenHash};
 pub use proof::nonce::NonceEngine;
 pub use proof::options::ProofOptions;
 pub use proof::replay::{
-    AsyncReplayStore, Insertion, MemoryReplayStore, ReplayKey, ReplayStore, DEFAULT_REPLAY_CAPACITY,
+    AsyncReplayStore, Insertion, MemoryReplayStore, ReplayKey, ReplayStore, DEFAULT_PER_KEY_SHARE,
+    DEFAULT_REPLAY_CAPACITY, MIN_PER_KEY_LIMIT,
 };
 pub use proof::request::ProofRequest;
 pub use proof::signer::{ProofBuilder, ProofSigner};

@@ -298,3 +298,79 @@ async fn redis_down_fails_closed_and_recovers_without_restart() {
         }
     }
 }
+
+/// One key floods proofs at the shared store: it gets its share, then 429s with nothing
+/// written, while another client keeps working.
+#[tokio::test]
+async fn one_key_cannot_fill_the_shared_replay_store() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+    let config = RedisConfig::new()
+        .with_prefix("fair:")
+        .with_timeout(Duration::from_secs(2));
+    let store = RedisReplayStore::open(&server.url(), &config)
+        .unwrap()
+        .with_per_key_limit(40);
+    assert_eq!(store.per_key_limit(), 40);
+    let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+        .with_proof_verifier(ProofVerifier::with_replay_store(store))
+        .with_revocation_store(RedisRevocationStore::open(&server.url(), &config).unwrap());
+    let flooder = ProofSigner::new(SigningKey::generate().unwrap());
+    let flood_token = bound_token(&issuer, &flooder);
+    let fresh = |client: &ProofSigner, token: &str| {
+        client
+            .proof("GET", API)
+            .with_access_token(token)
+            .sign(keybound::UnixTime::now())
+            .unwrap()
+    };
+    let (mut accepted, mut limited) = (0, 0);
+    for _ in 0..60 {
+        match send(&guard, &flood_token, &fresh(&flooder, &flood_token)).await {
+            Ok(_) => accepted += 1,
+            Err(rejection) => {
+                assert_eq!(rejection.status(), 429);
+                assert!(matches!(
+                    rejection.error(),
+                    Error::Store(StoreError::KeyQuotaExceeded { .. })
+                ));
+                let retry_after = rejection.retry_after_secs().unwrap();
+                assert!((1..=70).contains(&retry_after), "{retry_after}");
+                limited += 1;
+            }
+        }
+    }
+    // Within one bucket all 40 fit; a bucket boundary in the middle can only lower the count.
+    assert!(accepted <= 40 && accepted >= 20, "{accepted}");
+    assert_eq!(accepted + limited, 60);
+    // The refused proofs wrote nothing: the entries and one or two counters only.
+    let mut connection = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("fair:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let entries = keys
+        .iter()
+        .filter(|k| k.starts_with("fair:replay:{"))
+        .count();
+    assert_eq!(entries, accepted);
+    assert!(keys
+        .iter()
+        .all(|k| k.starts_with("fair:replay:{") || k.starts_with("fair:quota:{")));
+
+    // Another client is unaffected.
+    let other = ProofSigner::new(SigningKey::generate().unwrap());
+    let other_token = bound_token(&issuer, &other);
+    for _ in 0..5 {
+        assert!(send(&guard, &other_token, &fresh(&other, &other_token))
+            .await
+            .is_ok());
+    }
+}

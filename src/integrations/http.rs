@@ -112,8 +112,8 @@ impl<R, V> RequestGuard<R, V> {
 
 impl Rejection {
     /// The HTTP answer: status, `WWW-Authenticate`, and — when the client must retry with a
-    /// nonce — `DPoP-Nonce` with `Cache-Control: no-store` (RFC 9449 §8.2). The body is empty
-    /// (`B::default()`).
+    /// nonce — `DPoP-Nonce` with `Cache-Control: no-store` (RFC 9449 §8.2); `Retry-After` on a
+    /// 429 (a key over its share of the replay store). The body is empty (`B::default()`).
     pub fn to_http_response<B: Default>(&self) -> http::Response<B> {
         let mut response = http::Response::new(B::default());
         *response.status_mut() =
@@ -124,6 +124,9 @@ impl Rejection {
         }
         if let Some(nonce) = self.dpop_nonce() {
             insert_nonce(headers, nonce);
+        }
+        if let Some(secs) = self.error().retry_after_secs() {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

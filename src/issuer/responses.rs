@@ -41,12 +41,16 @@ pub fn token_response(
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct ErrorResponse {
-    /// The HTTP status (400, or 503 when a store is unavailable).
+    /// The HTTP status (400; 429 when the proof's key is over its share of the replay store;
+    /// 503 when a store is unavailable).
     pub status: u16,
     /// `{"error":…,"error_description":…}`; send with `Cache-Control: no-store`.
     pub body: String,
     /// The `DPoP-Nonce` header to send, if any.
     pub dpop_nonce: Option<String>,
+    /// The `Retry-After` header to send (seconds), on a 429: the proof's key holds its share
+    /// of the replay store.
+    pub retry_after_secs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -68,5 +72,6 @@ pub fn error_response(error: &Error) -> ErrorResponse {
         status: error.status(Endpoint::Token),
         body: serde_json::to_string(&body).unwrap_or_default(),
         dpop_nonce: error.dpop_nonce().map(str::to_owned),
+        retry_after_secs: error.retry_after_secs(),
     }
 }

@@ -56,12 +56,18 @@ impl<R> TokenEndpoint<R> {
         &self.proofs
     }
 
-    /// Checks the token request's `DPoP` header values at `now`. `expected_jkt` is the
-    /// `dpop_jkt` the authorization code (or PAR request) committed to (RFC 9449 §10): the proof
-    /// must then be signed by exactly that key, else `invalid_dpop_proof`.
+    /// Checks the token request's `DPoP` header values at `now` and records the proof in the
+    /// replay store. `expected_jkt` is the `dpop_jkt` the authorization code (or PAR request)
+    /// committed to (RFC 9449 §10): the proof must then be signed by exactly that key, else
+    /// `invalid_dpop_proof`.
     ///
     /// Returns the verified proof; bind the new tokens to its
     /// [`thumbprint`](VerifiedProof::thumbprint).
+    ///
+    /// The proof is recorded before the client is authenticated, so anyone able to make a key
+    /// can use replay-store capacity here (up to that key's share). When the endpoint
+    /// authenticates clients, prefer [`precheck`](Self::precheck): check, authenticate, then
+    /// [`register`](PendingProof::register).
     pub fn check(
         &self,
         dpop_headers: &[&str],
@@ -91,6 +97,36 @@ impl<R> TokenEndpoint<R> {
         Ok(proof)
     }
 
+    /// Every check of [`check`](Self::check) except the replay registration: nothing is
+    /// stored. Authenticate the client next (its secret, its `private_key_jwt` assertion, its
+    /// mTLS certificate), and only then [`register`](PendingProof::register) the proof — so
+    /// that a request from an unauthenticated client never takes replay-store capacity.
+    /// A pending proof is not a verified one: it yields no thumbprint to bind tokens to
+    /// until it is registered.
+    ///
+    /// ```
+    /// use keybound::{ProofSigner, SigningKey, TokenEndpoint, UnixTime};
+    ///
+    /// let endpoint = TokenEndpoint::new("https://as.example.com/token");
+    /// let client = ProofSigner::new(SigningKey::generate()?);
+    /// let now = UnixTime::now();
+    /// let proof = client.proof("POST", "https://as.example.com/token").sign(now)?;
+    /// let pending = endpoint.precheck(&[proof.as_str()], None, now)?;
+    /// // … authenticate the client here; on failure, answer invalid_client and stop …
+    /// let bind_to = pending.register(&endpoint, now)?.thumbprint();
+    /// assert_eq!(bind_to, client.thumbprint());
+    /// # Ok::<(), keybound::Error>(())
+    /// ```
+    pub fn precheck(
+        &self,
+        dpop_headers: &[&str],
+        expected_jkt: Option<&Thumbprint>,
+        now: UnixTime,
+    ) -> Result<PendingProof, Error> {
+        self.check_stateless(dpop_headers, expected_jkt, now)
+            .map(PendingProof)
+    }
+
     fn check_stateless(
         &self,
         dpop_headers: &[&str],
@@ -103,5 +139,37 @@ impl<R> TokenEndpoint<R> {
             return Err(ProofError::UnexpectedKey.into());
         }
         Ok(proof)
+    }
+}
+
+/// A token-request proof that passed every check but is not yet recorded in the replay store
+/// (see [`TokenEndpoint::precheck`]). [`register`](Self::register) it once the client is
+/// authenticated; dropping it stores nothing.
+#[derive(Debug)]
+#[must_use = "a pending proof is not accepted until it is registered"]
+pub struct PendingProof(VerifiedProof);
+
+impl PendingProof {
+    /// Records the proof in `endpoint`'s replay store at `now` and returns it verified.
+    ///
+    /// Errors: [`ProofError::Replayed`] if it was seen before; [`Error::Store`] when the store
+    /// refuses (full, unavailable, or this key over its share: HTTP 429).
+    pub fn register<R: ReplayStore>(
+        self,
+        endpoint: &TokenEndpoint<R>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error> {
+        endpoint.proofs.register(&self.0, now)?;
+        Ok(self.0)
+    }
+
+    /// [`register`](Self::register) with an asynchronous replay store (Redis).
+    pub async fn register_async<R: AsyncReplayStore>(
+        self,
+        endpoint: &TokenEndpoint<R>,
+        now: UnixTime,
+    ) -> Result<VerifiedProof, Error> {
+        endpoint.proofs.register_async(&self.0, now).await?;
+        Ok(self.0)
     }
 }

@@ -2,6 +2,7 @@
 //! server nonces and replay protection.
 
 pub(crate) mod htu;
+pub(crate) mod key_quota;
 pub(crate) mod nonce;
 pub(crate) mod options;
 pub(crate) mod replay;

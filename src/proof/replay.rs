@@ -8,13 +8,17 @@ use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 use crate::jose::thumbprint::Thumbprint;
+use crate::proof::key_quota::{KeyQuota, Owner};
 use crate::time::UnixTime;
 
 /// The fixed-size key a proof is remembered under: SHA-256 over the proof key's thumbprint and
-/// the `jti`. The attacker-chosen `jti` itself is never stored, and two keys cannot collide by
-/// reusing each other's `jti`.
+/// the `jti`, and which proof key it belongs to. The attacker-chosen `jti` itself is never
+/// stored, and two keys cannot collide by reusing each other's `jti`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReplayKey([u8; 32]);
+pub struct ReplayKey {
+    hash: [u8; 32],
+    owner: Owner,
+}
 
 impl ReplayKey {
     /// The key for a proof by `jkt` with identifier `jti`.
@@ -23,18 +27,33 @@ impl ReplayKey {
         hasher.update(b"keybound replay v1\0");
         hasher.update(jkt.as_bytes());
         hasher.update(jti.as_bytes());
-        Self(hasher.finalize().into())
+        let mut owner = [0u8; 16];
+        owner.copy_from_slice(&jkt.as_bytes()[..16]);
+        Self {
+            hash: hasher.finalize().into(),
+            owner,
+        }
     }
 
     /// The 32 key bytes (for stores that persist them, e.g. as a hex or base64 name).
     pub const fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.hash
+    }
+
+    /// Which proof key the proof belongs to: the first 128 bits of its RFC 7638 thumbprint
+    /// (public). Stores use it to keep each key to its share of the store.
+    pub const fn owner(&self) -> &[u8; 16] {
+        &self.owner
     }
 }
 
 impl core::fmt::Debug for ReplayKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "ReplayKey({})", crate::jose::base64url::encode(&self.0))
+        write!(
+            f,
+            "ReplayKey({})",
+            crate::jose::base64url::encode(&self.hash)
+        )
     }
 }
 
@@ -129,6 +148,16 @@ fn shard_count(capacity: usize) -> usize {
 /// With the default 65 s retention that sustains about 4 000 proofs per second.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 18;
 
+/// The default share of a [`MemoryReplayStore`] one proof key may hold: a sixteenth of its
+/// capacity (16 384 live proofs of the default 262 144, i.e. about 250 proofs a second per key
+/// sustained with the default 65 s retention), and never fewer than
+/// [`MIN_PER_KEY_LIMIT`].
+pub const DEFAULT_PER_KEY_SHARE: usize = 16;
+
+/// The smallest default per-key limit: small stores (tests, tiny services) are not split
+/// below this.
+pub const MIN_PER_KEY_LIMIT: usize = 64;
+
 /// What a shard keeps of a [`ReplayKey`]: its first 128 bits. Telling two proofs apart needs no
 /// more — confusing someone else's proof with one's own would take a 2^128 second preimage —
 /// and it halves the memory per live proof.
@@ -156,11 +185,21 @@ struct Shard {
 /// store fails closed with [`StoreError::Full`] instead of forgetting a proof that could still
 /// be replayed, and without growing its table.
 ///
+/// **Fair shares**: one proof key may hold at most
+/// [`per_key_limit`](Self::per_key_limit) live proofs (default: a sixteenth of the capacity,
+/// at least 64; [`with_per_key_limit`](Self::with_per_key_limit)). Past it, that key's proofs
+/// are refused with [`StoreError::KeyQuotaExceeded`] (HTTP 429 with `Retry-After`) while other
+/// keys keep working; filling the store takes at least sixteen keys, each of which needs a
+/// valid token at a resource server. Keys are counted per two windows of their proofs'
+/// retention (see the `key_quota` module), two counters per key.
+///
 /// Memory: about 21 bytes of table per slot, and the table is between half and 7/8 full —
-/// measured 30–45 bytes per live proof (`cargo bench --bench scaling`).
+/// measured 30–45 bytes per live proof (`cargo bench --bench scaling`) — plus about 60 bytes
+/// per key seen in the last two minutes.
 pub struct MemoryReplayStore {
     shards: Box<[PaddedShard]>,
     shard_capacity: usize,
+    quota: KeyQuota,
     /// Picks the shard with a per-store random key: replay keys are public hashes, so a fixed
     /// choice would let a client aim all its proofs at one shard and fill it 64 times sooner.
     shard_picker: std::collections::hash_map::RandomState,
@@ -171,12 +210,35 @@ impl MemoryReplayStore {
     /// count). A store of up to 2 047 proofs is one shard and holds exactly `capacity`; larger
     /// ones may report [`StoreError::Full`] slightly sooner, when one shard fills first.
     pub fn with_capacity(capacity: usize) -> Self {
+        let limit = (capacity / DEFAULT_PER_KEY_SHARE).max(MIN_PER_KEY_LIMIT);
+        Self::with_limits(capacity, limit)
+    }
+
+    /// Lets one proof key hold at most `limit` live proofs (at least 1).
+    pub fn with_per_key_limit(self, limit: usize) -> Self {
+        Self::with_limits(self.capacity(), limit.max(1))
+    }
+
+    fn with_limits(capacity: usize, per_key_limit: usize) -> Self {
         let shards = shard_count(capacity);
         Self {
             shards: (0..shards).map(|_| PaddedShard::default()).collect(),
             shard_capacity: capacity.div_ceil(shards).max(1),
+            // As many keys as proofs: each tracked key registered a proof in its last two
+            // windows.
+            quota: KeyQuota::new(per_key_limit, capacity, shards),
             shard_picker: std::collections::hash_map::RandomState::new(),
         }
+    }
+
+    /// The most live proofs the store holds (rounded up to a multiple of the shard count).
+    pub fn capacity(&self) -> usize {
+        self.shard_capacity * self.shards.len()
+    }
+
+    /// The most live proofs one key may hold.
+    pub fn per_key_limit(&self) -> u64 {
+        self.quota.limit()
     }
 
     /// The number of recorded entries, expired ones not yet swept out included.
@@ -202,7 +264,8 @@ impl Default for MemoryReplayStore {
 impl core::fmt::Debug for MemoryReplayStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MemoryReplayStore")
-            .field("capacity", &(self.shard_capacity * self.shards.len()))
+            .field("capacity", &self.capacity())
+            .field("per_key_limit", &self.per_key_limit())
             .finish_non_exhaustive()
     }
 }
@@ -214,8 +277,23 @@ impl ReplayStore for MemoryReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
+        let retention = expires_at.as_secs().saturating_sub(now.as_secs());
+        self.quota.admit(key.owner(), retention, now.as_secs(), || {
+            self.insert_unmetered(key, expires_at, now)
+        })
+    }
+}
+
+impl MemoryReplayStore {
+    /// The registration itself, once the key's share allows it.
+    fn insert_unmetered(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError> {
         let mut compact = [0u8; 16];
-        compact.copy_from_slice(&key.0[..16]);
+        compact.copy_from_slice(&key.hash[..16]);
         let now_secs = now.as_secs();
         let expiry = u32::try_from(expires_at.as_secs()).unwrap_or(u32::MAX);
         let index = (std::hash::BuildHasher::hash_one(&self.shard_picker, compact)
@@ -262,8 +340,17 @@ impl ReplayStore for MemoryReplayStore {
 mod tests {
     use super::*;
 
+    /// Proof `n` of key `n`: every proof by a key of its own, so the per-key share plays no
+    /// part unless a test asks for it.
     fn key(n: u32) -> ReplayKey {
-        ReplayKey::new(&Thumbprint::from_bytes([7; 32]), &n.to_string())
+        let mut jkt = [7u8; 32];
+        jkt[..4].copy_from_slice(&n.to_be_bytes());
+        ReplayKey::new(&Thumbprint::from_bytes(jkt), &n.to_string())
+    }
+
+    /// Proof `n` of the one key `owner`.
+    fn proof_of(owner: u8, n: u32) -> ReplayKey {
+        ReplayKey::new(&Thumbprint::from_bytes([owner; 32]), &n.to_string())
     }
 
     fn t(secs: u64) -> UnixTime {
@@ -327,15 +414,18 @@ mod tests {
     fn debug_shows_capacity_and_key_hash_only() {
         assert_eq!(
             format!("{:?}", MemoryReplayStore::with_capacity(32)),
-            "MemoryReplayStore { capacity: 32, .. }"
+            "MemoryReplayStore { capacity: 32, per_key_limit: 64, .. }"
         );
         // 64 shards of 1 563: the stated capacity is rounded up to a multiple of the shards.
         assert_eq!(
             format!("{:?}", MemoryReplayStore::with_capacity(100_000)),
-            "MemoryReplayStore { capacity: 100032, .. }"
+            "MemoryReplayStore { capacity: 100032, per_key_limit: 6250, .. }"
         );
         // 0xfb 0xfb 0xfb is "-_v7" in base64url.
-        let key = ReplayKey([0xfb; 32]);
+        let key = ReplayKey {
+            hash: [0xfb; 32],
+            owner: [0; 16],
+        };
         assert_eq!(
             format!("{key:?}"),
             format!("ReplayKey({}-_s)", "-_v7".repeat(10))
@@ -422,5 +512,55 @@ mod tests {
             Ok(Insertion::Inserted)
         );
         assert!(store.len() <= CAPACITY);
+    }
+
+    #[test]
+    fn one_key_cannot_fill_the_store() {
+        const CAPACITY: usize = 4096;
+        let store = MemoryReplayStore::with_capacity(CAPACITY);
+        assert_eq!(store.per_key_limit(), 256);
+        // One key floods a capacity's worth of proofs: it gets its share, then 429s.
+        let mut accepted = 0;
+        for n in 0..CAPACITY as u32 {
+            match ReplayStore::insert_if_absent(&store, &proof_of(1, n), t(75), t(10)) {
+                Ok(Insertion::Inserted) => accepted += 1,
+                Err(StoreError::KeyQuotaExceeded { retry_after_secs }) => {
+                    assert!((1..=65).contains(&retry_after_secs), "{retry_after_secs}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(accepted, 256);
+        // Everybody else is unaffected.
+        for owner in 2..100 {
+            assert_eq!(
+                ReplayStore::insert_if_absent(&store, &proof_of(owner, 0), t(75), t(10)),
+                Ok(Insertion::Inserted)
+            );
+        }
+        // A replay of one of the flooder's recorded proofs is still a replay or a refusal,
+        // never accepted.
+        assert_ne!(
+            ReplayStore::insert_if_absent(&store, &proof_of(1, 0), t(75), t(11)),
+            Ok(Insertion::Inserted)
+        );
+        // Once its proofs have aged out, the key may register again.
+        assert_eq!(
+            ReplayStore::insert_if_absent(&store, &proof_of(1, 99_999), t(200), t(140)),
+            Ok(Insertion::Inserted)
+        );
+    }
+
+    #[test]
+    fn the_per_key_limit_is_configurable() {
+        let store = MemoryReplayStore::with_capacity(1000).with_per_key_limit(2);
+        assert_eq!(store.capacity(), 1000);
+        for n in 0..2 {
+            assert!(ReplayStore::insert_if_absent(&store, &proof_of(1, n), t(75), t(10)).is_ok());
+        }
+        assert!(matches!(
+            ReplayStore::insert_if_absent(&store, &proof_of(1, 2), t(75), t(10)),
+            Err(StoreError::KeyQuotaExceeded { .. })
+        ));
     }
 }

@@ -156,7 +156,8 @@ impl Rejection {
         &self.error
     }
 
-    /// The HTTP status: 400, 401, 403 or 503.
+    /// The HTTP status: 400, 401, 403, 429 (the proof's key is over its share of the replay
+    /// store; see [`retry_after_secs`](Self::retry_after_secs)) or 503.
     pub fn status(&self) -> u16 {
         self.status
     }
@@ -169,6 +170,11 @@ impl Rejection {
     /// The `DPoP-Nonce` header value, when the client must retry with a nonce.
     pub fn dpop_nonce(&self) -> Option<&str> {
         self.error.dpop_nonce()
+    }
+
+    /// The `Retry-After` header value in seconds, on a 429.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.error.retry_after_secs()
     }
 
     /// Details for the server's own logs — **never send them to the client**. For an `htu`

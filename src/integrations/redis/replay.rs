@@ -1,16 +1,54 @@
-//! The replay store in Redis: `SET key 1 NX PX ttl`, atomic across every server.
+//! The replay store in Redis: one script registers the proof (`SET NX PX`) and keeps its key
+//! to its share, atomically across every server.
 
 use crate::error::StoreError;
 use crate::integrations::redis::{ttl_ms, Redis, RedisConfig};
+use crate::jose::base64url;
 use crate::proof::replay::{AsyncReplayStore, Insertion, ReplayKey};
 use crate::time::UnixTime;
 
+/// The default number of live proofs one key may hold in a [`RedisReplayStore`]: the same as
+/// the default [`MemoryReplayStore`](crate::MemoryReplayStore)'s (16 384, about 250 proofs a
+/// second per key with the default 65 s retention).
+pub const DEFAULT_REDIS_PER_KEY_LIMIT: u64 = 16_384;
+
+/// `KEYS[1]`: the proof's entry; `KEYS[2]`, `KEYS[3]`: the key's counters for the current
+/// and the previous bucket. `ARGV[1]`: the entry's time to live (ms); `ARGV[2]`: the per-key
+/// limit; `ARGV[3]`: the counter's time to live (ms, two buckets).
+/// Returns 1 (registered), 0 (a replay) or -1 (the key is at its limit; nothing written).
+/// The same rule as the memory store's (`key_quota`): a proof lives at most one bucket, so
+/// every live proof of the key is counted in the current or the previous bucket.
+const REGISTER: &str = r"
+local used = (tonumber(redis.call('GET', KEYS[2])) or 0)
+  + (tonumber(redis.call('GET', KEYS[3])) or 0)
+if used >= tonumber(ARGV[2]) then
+  return -1
+end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return 1
+end
+return 0
+";
+
 /// A [`AsyncReplayStore`] in Redis, shared by every instance of a service: a proof accepted by
-/// one instance is a replay at all others. Keys are `{prefix}replay:{base64url(ReplayKey)}` —
-/// fixed-size hashes, never the client's `jti` — and expire with the proof's acceptance window.
+/// one instance is a replay at all others. Keys are
+/// `{prefix}replay:{<owner>}:<hash>` for a proof and `{prefix}quota:{<owner>}:<window>:<bucket>`
+/// for its key's counters — fixed-size base64url of hashes, never the client's `jti`; the
+/// `{…}` hash tag puts everything one proof key touches in one Redis Cluster slot. Entries
+/// expire with the proof's acceptance window.
+///
+/// **Fair shares**: one proof key may hold at most
+/// [`DEFAULT_REDIS_PER_KEY_LIMIT`] live proofs
+/// ([`with_per_key_limit`](Self::with_per_key_limit)); past it, that key's proofs are refused
+/// with [`StoreError::KeyQuotaExceeded`] (HTTP 429, `Retry-After`) and nothing is written, so a
+/// single client cannot grow Redis's memory for everyone.
 #[derive(Clone, Debug)]
 pub struct RedisReplayStore {
     redis: Redis,
+    script: redis::Script,
+    per_key_limit: u64,
 }
 
 impl RedisReplayStore {
@@ -19,7 +57,20 @@ impl RedisReplayStore {
     pub fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
         Ok(Self {
             redis: Redis::open(url, config)?,
+            script: redis::Script::new(REGISTER),
+            per_key_limit: DEFAULT_REDIS_PER_KEY_LIMIT,
         })
+    }
+
+    /// Lets one proof key hold at most `limit` live proofs (at least 1).
+    pub fn with_per_key_limit(mut self, limit: u64) -> Self {
+        self.per_key_limit = limit.max(1);
+        self
+    }
+
+    /// The most live proofs one key may hold.
+    pub fn per_key_limit(&self) -> u64 {
+        self.per_key_limit
     }
 }
 
@@ -30,24 +81,43 @@ impl AsyncReplayStore for RedisReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
-        let name = self.redis.key("replay", key.as_bytes());
+        let owner = base64url::encode(key.owner());
+        let prefix = &self.redis.prefix;
+        let entry = format!(
+            "{prefix}replay:{{{owner}}}:{}",
+            base64url::encode(key.as_bytes())
+        );
         let ttl = ttl_ms(expires_at, now);
-        let set: Option<String> = self
+        // Buckets as long as the entry lives (whole seconds); the window is part of the
+        // counter's name, so proofs kept for different times never share a counter.
+        let window = ttl.div_ceil(1000);
+        let bucket = now.as_secs() / window;
+        let counter = |bucket: u64| format!("{prefix}quota:{{{owner}}}:{window}:{bucket}");
+        let (current, previous) = (counter(bucket), counter(bucket.saturating_sub(1)));
+        let script = self.script.clone();
+        let limit = self.per_key_limit;
+        let answer: i64 = self
             .redis
             .run(|mut connection| async move {
-                redis::cmd("SET")
-                    .arg(&name)
-                    .arg(1)
-                    .arg("NX")
-                    .arg("PX")
+                script
+                    .key(entry)
+                    .key(current)
+                    .key(previous)
                     .arg(ttl)
-                    .query_async(&mut connection)
+                    .arg(limit)
+                    .arg(ttl.saturating_mul(2))
+                    .invoke_async(&mut connection)
                     .await
             })
             .await?;
-        Ok(match set {
-            Some(_) => Insertion::Inserted,
-            None => Insertion::AlreadyPresent,
-        })
+        match answer {
+            1 => Ok(Insertion::Inserted),
+            0 => Ok(Insertion::AlreadyPresent),
+            -1 => Err(StoreError::KeyQuotaExceeded {
+                retry_after_secs: ((bucket + 1) * window).saturating_sub(now.as_secs()).max(1),
+            }),
+            // Not an answer this script gives: refuse rather than guess.
+            _ => Err(StoreError::Unavailable),
+        }
     }
 }
