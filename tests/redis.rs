@@ -343,7 +343,7 @@ async fn one_key_cannot_fill_the_shared_replay_store() {
         }
     }
     // Within one bucket all 40 fit; a bucket boundary in the middle can only lower the count.
-    assert!(accepted <= 40 && accepted >= 20, "{accepted}");
+    assert!((20..=40).contains(&accepted), "{accepted}");
     assert_eq!(accepted + limited, 60);
     // The refused proofs wrote nothing: the entries and one or two counters only.
     let mut connection = redis::Client::open(server.url())
