@@ -1,8 +1,23 @@
 //! Which URLs this crate fetches keys, metadata and introspection answers from: `https`, or
 //! `http` to a loopback host only (a test server, a sidecar on the same machine).
 
-use crate::error::UpstreamError;
+use crate::error::{Error, UpstreamError};
 use crate::proof::htu;
+
+/// Refuses `url` when it is plain `http` to a host that is not loopback, unless `allowed` (the
+/// caller's explicitly named insecure option): tokens and proofs must not travel in the clear.
+/// Anything that is not an `http:` URL passes — `https`, or an identifier such as a URN.
+///
+/// Errors: [`Error::InsecureUrl`]`(name)`.
+pub(crate) fn refuse_plain_http(url: &str, allowed: bool, name: &'static str) -> Result<(), Error> {
+    let is_http = url
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http:"));
+    if is_http && !allowed && check(url).is_err() {
+        return Err(Error::InsecureUrl(name));
+    }
+    Ok(())
+}
 
 /// `url` if it is an absolute `https` URL — or `http` to `localhost`, `127.0.0.0/8` or `[::1]`
 /// — with no userinfo and no fragment; otherwise [`UpstreamError::InsecureUrl`].
@@ -73,6 +88,26 @@ mod tests {
             "",
         ] {
             assert_eq!(check(bad), Err(UpstreamError::InsecureUrl), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plain_http_refused_off_loopback_unless_allowed() {
+        for insecure in ["http://as.example.com", "HTTP://10.0.0.1/token"] {
+            assert_eq!(
+                refuse_plain_http(insecure, false, "issuer"),
+                Err(Error::InsecureUrl("issuer"))
+            );
+            assert_eq!(refuse_plain_http(insecure, true, "issuer"), Ok(()));
+        }
+        for fine in [
+            "https://as.example.com",
+            "http://127.0.0.1:8080/token",
+            "http://localhost",
+            "urn:example:issuer",
+            "as",
+        ] {
+            assert_eq!(refuse_plain_http(fine, false, "issuer"), Ok(()), "{fine}");
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::jose::thumbprint::Thumbprint;
 use crate::proof::replay::{MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
 use crate::proof::verifier::ProofVerifier;
+use crate::secure_url;
 use crate::time::UnixTime;
 
 /// Works out the key an authorization request commits to (RFC 9449 §10, §10.1): the
@@ -15,14 +16,19 @@ use crate::time::UnixTime;
 pub struct ParEndpoint<R = MemoryReplayStore> {
     url: String,
     proofs: ProofVerifier<R>,
+    insecure_http: bool,
 }
 
 impl ParEndpoint {
     /// The PAR endpoint reached at `url` (its public URL), with a default [`ProofVerifier`].
+    /// Like [`TokenEndpoint::new`](crate::TokenEndpoint::new), an `http` URL off loopback makes
+    /// every check fail with [`Error::InsecureUrl`] unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             proofs: ProofVerifier::new(),
+            insecure_http: false,
         }
     }
 }
@@ -36,7 +42,14 @@ impl<R: ReplayStore> ParEndpoint<R> {
         ParEndpoint {
             url: self.url,
             proofs,
+            insecure_http: self.insecure_http,
         }
+    }
+
+    /// Accepts an `http` URL on any host (for test rigs only).
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
     }
 
     /// The thumbprint the authorization request commits to, if any. `dpop_jkt` is the form
@@ -47,6 +60,7 @@ impl<R: ReplayStore> ParEndpoint<R> {
         dpop_headers: &[&str],
         now: UnixTime,
     ) -> Result<Option<Thumbprint>, Error> {
+        secure_url::refuse_plain_http(&self.url, self.insecure_http, "par endpoint url")?;
         let declared = dpop_jkt
             .map(|text| Thumbprint::from_base64url(text).map_err(|_| RequestError::InvalidDpopJkt))
             .transpose()?;

@@ -5,6 +5,7 @@ use crate::jose::thumbprint::Thumbprint;
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
 use crate::proof::verifier::{ProofVerifier, VerifiedProof};
+use crate::secure_url;
 use crate::time::UnixTime;
 
 /// Checks the DPoP proof of token requests (RFC 9449 §5) and says which key to bind to.
@@ -30,14 +31,21 @@ use crate::time::UnixTime;
 pub struct TokenEndpoint<R = MemoryReplayStore> {
     url: String,
     proofs: ProofVerifier<R>,
+    insecure_http: bool,
 }
 
 impl TokenEndpoint {
     /// The token endpoint reached at `url` (its public URL), with a default [`ProofVerifier`].
+    ///
+    /// `url` must be `https` (or `http` on a loopback host): otherwise every check fails with
+    /// [`Error::InsecureUrl`]`("token endpoint url")` — clients would be sending their
+    /// credentials and proofs in the clear — unless [`allow_insecure_http`](Self::allow_insecure_http)
+    /// says so.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             proofs: ProofVerifier::new(),
+            insecure_http: false,
         }
     }
 }
@@ -48,7 +56,15 @@ impl<R> TokenEndpoint<R> {
         TokenEndpoint {
             url: self.url,
             proofs,
+            insecure_http: self.insecure_http,
         }
+    }
+
+    /// Accepts an `http` URL on any host (tokens and proofs then travel in the clear: for test
+    /// rigs only).
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
     }
 
     /// The proof verifier (e.g. to issue or rotate nonces).
@@ -133,6 +149,7 @@ impl<R> TokenEndpoint<R> {
         expected_jkt: Option<&Thumbprint>,
         now: UnixTime,
     ) -> Result<VerifiedProof, Error> {
+        secure_url::refuse_plain_http(&self.url, self.insecure_http, "token endpoint url")?;
         let request = ProofRequest::new("POST", &self.url, dpop_headers);
         let proof = self.proofs.check(&request, now)?;
         if expected_jkt.is_some_and(|expected| *expected != proof.thumbprint()) {

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 use crate::jose::thumbprint::Thumbprint;
 use crate::jose::{base64url, jws};
+use crate::secure_url;
 use crate::time::UnixTime;
 use crate::token::claims::REGISTERED;
 use crate::token::issuer_keys::IssuerKeys;
@@ -128,17 +129,29 @@ pub struct TokenIssuer {
     issuer: String,
     keys: IssuerKeys,
     lifetime_secs: u64,
+    insecure_http: bool,
 }
 
 impl TokenIssuer {
     /// An issuer named `issuer` (the `iss` claim, e.g. `https://as.example.com`) signing with
     /// `keys`, default lifetime [`DEFAULT_TOKEN_LIFETIME_SECS`].
+    ///
+    /// An `http` issuer on a host that is not loopback (RFC 8414 §2 requires `https`) makes
+    /// [`issue`](Self::issue) fail with [`Error::InsecureUrl`]`("issuer")`, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http).
     pub fn new(issuer: impl Into<String>, keys: IssuerKeys) -> Self {
         Self {
             issuer: issuer.into(),
             keys,
             lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            insecure_http: false,
         }
+    }
+
+    /// Accepts an `http` issuer on any host (for test rigs only).
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
     }
 
     /// Sets the default lifetime; refused above [`MAX_TOKEN_LIFETIME_SECS`] or at zero.
@@ -179,6 +192,7 @@ impl TokenIssuer {
         now: UnixTime,
         rng: &mut R,
     ) -> Result<IssuedToken, Error> {
+        secure_url::refuse_plain_http(&self.issuer, self.insecure_http, "issuer")?;
         let lifetime = match request.lifetime_secs {
             Some(secs) => checked_lifetime(secs)?,
             None => self.lifetime_secs,

@@ -11,6 +11,7 @@ use crate::jose::jwk::{MAX_RSA_BITS, MIN_RSA_BITS};
 use crate::jose::jws;
 use crate::jose::key_type::KeyType;
 use crate::jose::thumbprint::Thumbprint;
+use crate::secure_url;
 use crate::time::UnixTime;
 use crate::token::claims::AccessTokenClaims;
 use crate::token::key_set::KeySet;
@@ -130,11 +131,16 @@ pub struct TokenVerifier {
     keys: Arc<KeySlot>,
     refresh: Option<Arc<dyn UnknownKidRefresh>>,
     options: TokenOptions,
+    insecure_http: bool,
 }
 
 impl TokenVerifier {
     /// Tokens from `issuer` (exact match with `iss`) for `audience` (must appear in `aud`),
     /// signed by a key in `keys`.
+    ///
+    /// An `http` issuer on a host that is not loopback (RFC 8414 §2 and RFC 9068 §2.2 require
+    /// `https`) makes [`verify`](Self::verify) fail with [`Error::InsecureUrl`]`("issuer")`
+    /// (HTTP 500: a configuration error) unless [`allow_insecure_http`](Self::allow_insecure_http).
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>, keys: KeySet) -> Self {
         Self::with_slot(issuer, audience, Arc::new(KeySlot::fixed(keys)), None)
     }
@@ -151,7 +157,14 @@ impl TokenVerifier {
             keys,
             refresh,
             options: TokenOptions::new(),
+            insecure_http: false,
         }
+    }
+
+    /// Accepts an `http` issuer on any host (for test rigs only).
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
     }
 
     /// Also accepts tokens whose `aud` names `audience` (a resource server known under several
@@ -217,6 +230,7 @@ impl TokenVerifier {
     }
 
     fn verify_inner(&self, token: &str, now: UnixTime) -> Result<VerifiedToken, Error> {
+        secure_url::refuse_plain_http(&self.issuer, self.insecure_http, "issuer")?;
         if token.len() > self.options.max_token_len {
             return Err(TokenError::TooLarge.into());
         }
