@@ -58,8 +58,8 @@ pub use integrations::tower::{DpopLayer, DpopService};
 pub use issuer::introspection::{introspect, introspection_json};
 pub use issuer::par_endpoint::ParEndpoint;
 pub use issuer::refresh::{
-    AsyncRefreshStore, FamilyId, MemoryRefreshStore, Redemption, RefreshGrant, RefreshStore,
-    RefreshTokenId, RefreshTokens, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
+    AsyncRefreshStore, FamilyId, MemoryRefreshStore, RefreshGrant, RefreshStore, RefreshTokenId,
+    RefreshTokens, Rotation, DEFAULT_REFRESH_CAPACITY, DEFAULT_REFRESH_LIFETIME_SECS,
 };
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::{PendingProof, TokenEndpoint};

@@ -220,6 +220,15 @@ async fn refresh_token_race_has_one_winner_and_revokes_the_family() {
     }
     assert_eq!(winners.len(), 1);
     assert_eq!(reused, 7);
+    // One rotation happened, whole: the used original and one successor; the losers stored
+    // nothing.
+    let mut records = refresh_records(&server, "keybound:");
+    records.sort_by_key(|r| r["used"].as_bool());
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(
+        (&records[0]["used"], &records[1]["used"]),
+        (&false.into(), &true.into())
+    );
     // The losers' reuse revoked the family: the winner's rotated token is dead too.
     let err = second
         .redeem_async(&winners[0], "app", &proof(()), keybound::UnixTime::now())
@@ -373,4 +382,223 @@ async fn one_key_cannot_fill_the_shared_replay_store() {
             .await
             .is_ok());
     }
+}
+
+/// Runs `redis-cli` against `server` and returns its output.
+fn redis_cli(server: &RedisServer, args: &[&str]) -> String {
+    let output = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    assert!(output.status.success(), "redis-cli {args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The stored refresh-token records under `prefix`, as JSON.
+fn refresh_records(server: &RedisServer, prefix: &str) -> Vec<serde_json::Value> {
+    redis_cli(server, &["--scan", "--pattern", &format!("{prefix}rt:*")])
+        .lines()
+        .map(|key| serde_json::from_str(redis_cli(server, &["GET", key]).trim()).unwrap())
+        .collect()
+}
+
+fn refresh_proof(client: &ProofSigner) -> keybound::VerifiedProof {
+    let now = keybound::UnixTime::now();
+    let proof = client
+        .proof("POST", "https://as.example.com/token")
+        .sign(now)
+        .unwrap();
+    TokenEndpoint::new("https://as.example.com/token")
+        .check(&[proof.as_str()], None, now)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rotation_whose_successor_write_fails_in_redis_changes_nothing() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let config = RedisConfig::new()
+        .with_prefix("rot:")
+        .with_timeout(Duration::from_secs(2));
+    let refresh =
+        RefreshTokens::with_store(RedisRefreshStore::open(&server.url(), &config).unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let now = keybound::UnixTime::now;
+    let token = refresh
+        .issue_async("alice", "app", None, &refresh_proof(&client), now())
+        .await
+        .unwrap();
+
+    // Redis refuses every write (out of memory, no eviction): the rotation fails inside Redis
+    // with 503, and leaves the token unused and no successor behind.
+    redis_cli(
+        &server,
+        &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+    );
+    redis_cli(&server, &["CONFIG", "SET", "maxmemory", "1"]);
+    let err = refresh
+        .redeem_async(&token, "app", &refresh_proof(&client), now())
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::Store(StoreError::Unavailable));
+    assert_eq!(keybound::error_response(&err).status, 503);
+    let records = refresh_records(&server, "rot:");
+    assert_eq!(records.len(), 1, "no successor: {records:?}");
+    assert_eq!(records[0]["used"], false);
+    // The failure was the successor's write inside the one script: Redis ran the script and
+    // refused its (first) write; no other command was sent.
+    let stats = redis_cli(&server, &["INFO", "commandstats"]);
+    let line = |name: &str| {
+        stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(line("set").contains("rejected_calls=1,"), "{stats}");
+    assert!(!line("evalsha").is_empty(), "{stats}");
+    let errors = redis_cli(&server, &["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_OOM:count=1\r\n"), "{errors}");
+
+    // Redis recovers: the client's retry with the same token succeeds.
+    redis_cli(&server, &["CONFIG", "SET", "maxmemory", "0"]);
+    let (grant, next) = refresh
+        .redeem_async(&token, "app", &refresh_proof(&client), now())
+        .await
+        .expect("the retry after a failed rotation succeeds");
+    assert_eq!(grant.subject, "alice");
+    // Both changes landed together: the original used, the successor stored unused, with the
+    // same family and the same family expiry.
+    let mut records = refresh_records(&server, "rot:");
+    records.sort_by_key(|r| r["used"].as_bool());
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        (&records[0]["used"], &records[1]["used"]),
+        (&false.into(), &true.into())
+    );
+    assert_eq!(records[0]["family"], records[1]["family"]);
+    assert_eq!(
+        records[0]["family_expires_at"],
+        records[1]["family_expires_at"]
+    );
+    assert_eq!(records[0]["expires_at"], records[1]["expires_at"]);
+    assert!(refresh
+        .redeem_async(&next, "app", &refresh_proof(&client), now())
+        .await
+        .is_ok());
+}
+
+/// A loopback TCP proxy in front of Redis. While `armed`, it cuts the connection instead of
+/// forwarding any request that is a plain `SET` command: a Redis blip that strikes between two
+/// round trips of one operation.
+struct BlipProxy {
+    port: u16,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl BlipProxy {
+    async fn start(upstream: u16) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const PLAIN_SET: &[u8] = b"$3\r\nSET\r\n";
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let armed = Arc::new(AtomicBool::new(false));
+        let flag = armed.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    continue;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let armed = flag.clone();
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match client_read.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let chunk = &buffer[..n];
+                        if armed.load(Ordering::SeqCst)
+                            && chunk.windows(PLAIN_SET.len()).any(|w| w == PLAIN_SET)
+                        {
+                            // Dropping the halves closes both connections.
+                            return;
+                        }
+                        if server_write.write_all(chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                });
+            }
+        });
+        Self { port, armed }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn arm(&self, on: bool) {
+        self.armed.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_redis_blip_during_rotation_never_burns_the_token() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let proxy = BlipProxy::start(server.port).await;
+    let config = RedisConfig::new()
+        .with_prefix("blip:")
+        .with_timeout(Duration::from_secs(2));
+    let refresh =
+        RefreshTokens::with_store(RedisRefreshStore::open(&proxy.url(), &config).unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let now = keybound::UnixTime::now;
+    let token = refresh
+        .issue_async("alice", "app", None, &refresh_proof(&client), now())
+        .await
+        .unwrap();
+
+    // The connection drops if the rotation needs a second round trip to write the successor.
+    proxy.arm(true);
+    let first = refresh
+        .redeem_async(&token, "app", &refresh_proof(&client), now())
+        .await;
+    proxy.arm(false);
+    let next = match first {
+        Ok((_, next)) => next,
+        Err(err) => {
+            assert_eq!(err, Error::Store(StoreError::Unavailable));
+            // The client retries after the 503, once the connection is back.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                match refresh
+                    .redeem_async(&token, "app", &refresh_proof(&client), now())
+                    .await
+                {
+                    Ok((_, next)) => break next,
+                    Err(Error::Store(StoreError::Unavailable)) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("the retry after a blip failed: {e:?}"),
+                }
+            }
+        }
+    };
+    // The family is alive: the successor rotates in turn.
+    assert!(refresh
+        .redeem_async(&next, "app", &refresh_proof(&client), now())
+        .await
+        .is_ok());
 }

@@ -1,5 +1,7 @@
 //! Refresh tokens for public clients, bound to the DPoP key (RFC 9449 §5), used once and
-//! rotated; reuse revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
+//! rotated; reuse revokes the whole family (OAuth 2.0 Security BCP, RFC 9700 §4.14.2). A
+//! rotation is one atomic store operation: the successor exists and the old token is used, or
+//! nothing changed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -58,28 +60,33 @@ pub struct RefreshGrant {
     pub family_expires_at: UnixTime,
 }
 
-/// The outcome of [`RefreshStore::redeem`].
+/// The outcome of [`RefreshStore::rotate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Redemption {
-    /// The token was live and bound to the presented key; it is now used.
-    Redeemed(RefreshGrant),
+pub enum Rotation {
+    /// The token was live, bound to the presented key and unused: it is now used, and its
+    /// successor is stored with the same grant (same family, binding and expiry).
+    Rotated(RefreshGrant),
     /// The token was already used (and was presented with its key): the store has revoked
-    /// its whole family.
+    /// its whole family. No successor was stored.
     Reused,
     /// The token is bound to another key or was issued to another client; it was left as it
     /// was. Someone without the key cannot use the token, so cannot trigger reuse detection
     /// either.
     WrongKey,
-    /// Unknown, expired, or its family is revoked.
+    /// Unknown, expired, or its family is revoked. Nothing changed.
     Unknown,
 }
 
-/// Storage for refresh tokens. [`redeem`](Self::redeem) must be atomic: of concurrent
-/// redemptions of one token at most one sees [`Redemption::Redeemed`], and a second use
-/// revokes the family.
+/// Storage for refresh tokens.
+///
+/// [`rotate`](Self::rotate) must be atomic: it either marks the presented token used *and*
+/// stores its successor, or changes nothing. Of concurrent rotations of one token at most one
+/// sees [`Rotation::Rotated`], and a second use revokes the family. A store that cannot store
+/// the successor (full, unreachable) returns an error and leaves the presented token live, so
+/// the client's retry succeeds rather than counting as reuse.
 pub trait RefreshStore: Send + Sync {
-    /// Stores a new, unused token.
+    /// Stores a new, unused token (the first of a family).
     fn insert(
         &self,
         id: RefreshTokenId,
@@ -87,15 +94,27 @@ pub trait RefreshStore: Send + Sync {
         now: UnixTime,
     ) -> Result<(), StoreError>;
 
-    /// Uses the token `id` if it is live, issued to `client_id`, bound to `jkt` and unused; if
-    /// it was used before (and `client_id` and `jkt` match), revokes its family.
-    fn redeem(
+    /// Rotates the token `id`, presented by `client_id` with a proof by `jkt`, in one atomic
+    /// step:
+    ///
+    /// - live, issued to `client_id`, bound to `jkt` and unused: marks it used, stores `next`
+    ///   unused with the same grant (the family expiry is never extended) and answers
+    ///   [`Rotation::Rotated`];
+    /// - used before (and `client_id` and `jkt` match): revokes its family until the family
+    ///   expires, stores nothing, answers [`Rotation::Reused`];
+    /// - another key or client: changes nothing, answers [`Rotation::WrongKey`];
+    /// - unknown, expired or of a revoked family: changes nothing, answers
+    ///   [`Rotation::Unknown`].
+    ///
+    /// On an error (no room for `next`, store unreachable) nothing may have changed.
+    fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> Result<Redemption, StoreError>;
+    ) -> Result<Rotation, StoreError>;
 
     /// Revokes every token of `family` (e.g. when the user logs out).
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError>;
@@ -112,14 +131,16 @@ pub trait AsyncRefreshStore: Send + Sync {
         now: UnixTime,
     ) -> impl core::future::Future<Output = Result<(), StoreError>> + Send;
 
-    /// See [`RefreshStore::redeem`].
-    fn redeem(
+    /// See [`RefreshStore::rotate`]. A timeout must leave the rotation either done or not done,
+    /// never half done.
+    fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> impl core::future::Future<Output = Result<Redemption, StoreError>> + Send;
+    ) -> impl core::future::Future<Output = Result<Rotation, StoreError>> + Send;
 
     /// See [`RefreshStore::revoke_family`].
     fn revoke_family(
@@ -139,14 +160,15 @@ impl<T: RefreshStore> AsyncRefreshStore for T {
         core::future::ready(RefreshStore::insert(self, id, grant, now))
     }
 
-    fn redeem(
+    fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> impl core::future::Future<Output = Result<Redemption, StoreError>> + Send {
-        core::future::ready(RefreshStore::redeem(self, id, client_id, jkt, now))
+    ) -> impl core::future::Future<Output = Result<Rotation, StoreError>> + Send {
+        core::future::ready(RefreshStore::rotate(self, id, client_id, jkt, next, now))
     }
 
     fn revoke_family(
@@ -167,14 +189,15 @@ impl<T: RefreshStore + ?Sized> RefreshStore for Arc<T> {
     ) -> Result<(), StoreError> {
         (**self).insert(id, grant, now)
     }
-    fn redeem(
+    fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> Result<Redemption, StoreError> {
-        (**self).redeem(id, client_id, jkt, now)
+    ) -> Result<Rotation, StoreError> {
+        (**self).rotate(id, client_id, jkt, next, now)
     }
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
         (**self).revoke_family(family, until)
@@ -194,13 +217,30 @@ struct Tables {
     last_sweep: u64,
 }
 
+impl Tables {
+    /// Whether one more token fits in `capacity`, after sweeping expired entries if the store
+    /// is full (at most once a second). A sweep removes only expired tokens and families whose
+    /// revocation has lapsed.
+    fn has_room(&mut self, capacity: usize, now: UnixTime) -> bool {
+        if self.tokens.len() >= capacity && self.last_sweep < now.as_secs() {
+            self.last_sweep = now.as_secs();
+            self.tokens.retain(|_, t| t.grant.expires_at >= now);
+            self.revoked_families
+                .retain(|_, until| *until >= now.as_secs());
+        }
+        self.tokens.len() < capacity
+    }
+}
+
 /// Default capacity of [`MemoryRefreshStore`]: 1 048 576 tokens (used ones included).
 pub const DEFAULT_REFRESH_CAPACITY: usize = 1 << 20;
 
 /// An in-memory [`RefreshStore`] behind one lock, bounded by a capacity. Used tokens are kept
 /// until they expire (to detect reuse). Expired entries are swept when the store is full (at
 /// most once a second); a store full of live tokens refuses new ones with
-/// [`StoreError::Full`] (fail closed).
+/// [`StoreError::Full`] (fail closed) — a rotation refused so leaves the presented token
+/// unused, as [`RefreshStore::rotate`] requires. A rotation checks, makes room, marks the token
+/// used and stores its successor under the one lock.
 pub struct MemoryRefreshStore {
     tables: Mutex<Tables>,
     capacity: usize,
@@ -258,49 +298,56 @@ impl RefreshStore for MemoryRefreshStore {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let mut tables = self.lock();
-        if tables.tokens.len() >= self.capacity && tables.last_sweep < now.as_secs() {
-            tables.last_sweep = now.as_secs();
-            tables.tokens.retain(|_, t| t.grant.expires_at >= now);
-            tables
-                .revoked_families
-                .retain(|_, until| *until >= now.as_secs());
-        }
-        if tables.tokens.len() >= self.capacity {
+        if !tables.has_room(self.capacity, now) {
             return Err(StoreError::Full);
         }
         tables.tokens.insert(id, Stored { grant, used: false });
         Ok(())
     }
 
-    fn redeem(
+    fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> Result<Redemption, StoreError> {
+    ) -> Result<Rotation, StoreError> {
         let mut tables = self.lock();
         let Some(stored) = tables.tokens.get(id) else {
-            return Ok(Redemption::Unknown);
+            return Ok(Rotation::Unknown);
         };
         let family = stored.grant.family;
         if stored.grant.expires_at < now || tables.revoked_families.contains_key(&family) {
-            return Ok(Redemption::Unknown);
+            return Ok(Rotation::Unknown);
         }
         // Binding first: without the key, a stolen token cannot even trigger reuse detection.
         if stored.grant.jkt != *jkt || stored.grant.client_id != client_id {
-            return Ok(Redemption::WrongKey);
+            return Ok(Rotation::WrongKey);
         }
         if stored.used {
             let until = stored.grant.family_expires_at.as_secs();
             tables.revoked_families.insert(family, until);
-            return Ok(Redemption::Reused);
+            return Ok(Rotation::Reused);
         }
         let grant = stored.grant.clone();
+        // Room for the successor before anything changes: a full store leaves the token unused.
+        // The sweep keeps the presented token (live) and its family (not revoked). A successor
+        // id already taken (odds 2^-256) is refused too, never overwritten.
+        if !tables.has_room(self.capacity, now) || tables.tokens.contains_key(&next) {
+            return Err(StoreError::Full);
+        }
         if let Some(stored) = tables.tokens.get_mut(id) {
             stored.used = true;
         }
-        Ok(Redemption::Redeemed(grant))
+        tables.tokens.insert(
+            next,
+            Stored {
+                grant: grant.clone(),
+                used: false,
+            },
+        );
+        Ok(Rotation::Rotated(grant))
     }
 
     fn revoke_family(&self, family: &FamilyId, until: UnixTime) -> Result<(), StoreError> {
@@ -395,7 +442,12 @@ impl<S> RefreshTokens<S> {
     /// refresh request's verified `proof` (from [`TokenEndpoint::check`](crate::TokenEndpoint::check)):
     /// the token must have been issued to `client_id` (RFC 6749 §6) and the proof must be by the
     /// key the token is bound to (RFC 9449 §5). Returns the grant and the rotated refresh token
-    /// (same family, same binding). A token presented twice by its key revokes its family.
+    /// (same family, same binding, same expiry). A token presented twice by its key revokes its
+    /// family.
+    ///
+    /// The rotation is one atomic store operation ([`RefreshStore::rotate`]): on a store error
+    /// ([`Error::Store`], answered with 503 `temporarily_unavailable`) nothing changed, and the
+    /// client may retry with the same refresh token.
     pub fn redeem(
         &self,
         refresh_token: &str,
@@ -407,12 +459,16 @@ impl<S> RefreshTokens<S> {
         S: RefreshStore,
     {
         let id = RefreshTokenId::of(refresh_token);
-        let redemption =
-            RefreshStore::redeem(&self.store, &id, client_id, &proof.thumbprint(), now)?;
-        let grant = redeemed(redemption)?;
         let (next, next_id) = new_token()?;
-        RefreshStore::insert(&self.store, next_id, grant.clone(), now)?;
-        Ok((grant, next))
+        let rotation = RefreshStore::rotate(
+            &self.store,
+            &id,
+            client_id,
+            &proof.thumbprint(),
+            next_id,
+            now,
+        )?;
+        Ok((rotated(rotation)?, next))
     }
 
     /// [`issue`](Self::issue) through an asynchronous store (Redis).
@@ -445,13 +501,17 @@ impl<S> RefreshTokens<S> {
         S: AsyncRefreshStore,
     {
         let id = RefreshTokenId::of(refresh_token);
-        let redemption =
-            AsyncRefreshStore::redeem(&self.store, &id, client_id, &proof.thumbprint(), now)
-                .await?;
-        let grant = redeemed(redemption)?;
         let (next, next_id) = new_token()?;
-        AsyncRefreshStore::insert(&self.store, next_id, grant.clone(), now).await?;
-        Ok((grant, next))
+        let rotation = AsyncRefreshStore::rotate(
+            &self.store,
+            &id,
+            client_id,
+            &proof.thumbprint(),
+            next_id,
+            now,
+        )
+        .await?;
+        Ok((rotated(rotation)?, next))
     }
 
     fn new_family(
@@ -479,13 +539,13 @@ impl<S> RefreshTokens<S> {
     }
 }
 
-/// The grant of a successful redemption, or the `invalid_grant` reason.
-fn redeemed(redemption: Redemption) -> Result<RefreshGrant, Error> {
-    match redemption {
-        Redemption::Redeemed(grant) => Ok(grant),
-        Redemption::Reused => Err(GrantError::RefreshTokenReused.into()),
-        Redemption::WrongKey => Err(GrantError::KeyMismatch.into()),
-        Redemption::Unknown => Err(GrantError::UnknownRefreshToken.into()),
+/// The grant of a successful rotation, or the `invalid_grant` reason.
+fn rotated(rotation: Rotation) -> Result<RefreshGrant, Error> {
+    match rotation {
+        Rotation::Rotated(grant) => Ok(grant),
+        Rotation::Reused => Err(GrantError::RefreshTokenReused.into()),
+        Rotation::WrongKey => Err(GrantError::KeyMismatch.into()),
+        Rotation::Unknown => Err(GrantError::UnknownRefreshToken.into()),
     }
 }
 
@@ -498,4 +558,86 @@ fn new_token() -> Result<(String, RefreshTokenId), Error> {
     let token = base64url::encode(&random);
     let id = RefreshTokenId::of(&token);
     Ok((token, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixTime = UnixTime::from_secs(1_700_000_000);
+
+    fn grant(jkt: Thumbprint) -> RefreshGrant {
+        let end = NOW.saturating_add(100);
+        RefreshGrant {
+            subject: "alice".to_owned(),
+            client_id: "app".to_owned(),
+            scope: None,
+            jkt,
+            family: FamilyId([7; 16]),
+            expires_at: end,
+            family_expires_at: end,
+        }
+    }
+
+    #[test]
+    fn only_a_rotation_changes_the_store_and_it_changes_it_whole() {
+        let (key, other) = (
+            Thumbprint::from_bytes([1; 32]),
+            Thumbprint::from_bytes([2; 32]),
+        );
+        let store = MemoryRefreshStore::with_capacity(3);
+        let (first, second, third) = (
+            RefreshTokenId::of("first"),
+            RefreshTokenId::of("second"),
+            RefreshTokenId::of("third"),
+        );
+        RefreshStore::insert(&store, first, grant(key), NOW).unwrap();
+        // Refusals store nothing.
+        assert_eq!(
+            RefreshStore::rotate(&store, &first, "app", &other, second, NOW),
+            Ok(Rotation::WrongKey)
+        );
+        assert_eq!(
+            RefreshStore::rotate(&store, &first, "other", &key, second, NOW),
+            Ok(Rotation::WrongKey)
+        );
+        assert_eq!(
+            RefreshStore::rotate(&store, &second, "app", &key, third, NOW),
+            Ok(Rotation::Unknown)
+        );
+        assert_eq!(store.len(), 1);
+        // A rotation marks the token used and stores the successor with the same grant.
+        assert_eq!(
+            RefreshStore::rotate(&store, &first, "app", &key, second, NOW),
+            Ok(Rotation::Rotated(grant(key)))
+        );
+        assert_eq!(store.len(), 2);
+        // Reuse revokes the family and stores no successor.
+        assert_eq!(
+            RefreshStore::rotate(&store, &first, "app", &key, third, NOW),
+            Ok(Rotation::Reused)
+        );
+        assert_eq!(store.len(), 2);
+        assert_eq!(
+            RefreshStore::rotate(&store, &second, "app", &key, third, NOW),
+            Ok(Rotation::Unknown)
+        );
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn a_full_store_refuses_the_rotation_and_keeps_the_token_unused() {
+        let key = Thumbprint::from_bytes([1; 32]);
+        let store = MemoryRefreshStore::with_capacity(1);
+        let (first, second) = (RefreshTokenId::of("first"), RefreshTokenId::of("second"));
+        RefreshStore::insert(&store, first, grant(key), NOW).unwrap();
+        assert_eq!(
+            RefreshStore::rotate(&store, &first, "app", &key, second, NOW),
+            Err(StoreError::Full)
+        );
+        assert_eq!(store.len(), 1);
+        let tables = store.lock();
+        assert!(!tables.tokens[&first].used);
+        assert!(tables.revoked_families.is_empty());
+    }
 }

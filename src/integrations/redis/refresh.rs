@@ -4,27 +4,39 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 use crate::integrations::redis::{ttl_ms, Redis, RedisConfig};
-use crate::issuer::refresh::{
-    AsyncRefreshStore, FamilyId, Redemption, RefreshGrant, RefreshTokenId,
-};
+use crate::issuer::refresh::{AsyncRefreshStore, FamilyId, RefreshGrant, RefreshTokenId, Rotation};
 use crate::jose::base64url;
 use crate::jose::thumbprint::Thumbprint;
 use crate::time::UnixTime;
 
-/// Redeems a token atomically. KEYS[1] the token; ARGV: jkt, client_id, family-key prefix,
-/// now (ms). Answers `unknown`, `wrong`, `reused` (family revoked) or the record (now used).
-const REDEEM: &str = r"
+/// Rotates a token atomically. KEYS[1] the presented token, KEYS[2] its successor; ARGV: jkt,
+/// client_id, family-key prefix, now (ms). Answers `unknown`, `wrong`, `reused` (family
+/// revoked, no successor) or the presented token's record (now used, successor stored).
+///
+/// Every check comes before the first write, and the successor is written before the presented
+/// token is marked used: if Redis refuses the successor (out of memory, a successor key that
+/// exists), the script stops with an error and nothing changed. Once a script has written,
+/// Redis lets its further writes through even when out of memory, so the mark cannot fail
+/// after the successor landed.
+const ROTATE: &str = r"
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 'unknown' end
 local record = cjson.decode(raw)
+local now = tonumber(ARGV[4])
+if record.expires_at * 1000 < now then return 'unknown' end
 local family_key = ARGV[3] .. record.family
 if redis.call('EXISTS', family_key) == 1 then return 'unknown' end
 if record.jkt ~= ARGV[1] or record.client_id ~= ARGV[2] then return 'wrong' end
 if record.used then
-  local ttl = record.family_expires_at * 1000 - tonumber(ARGV[4])
+  local ttl = record.family_expires_at * 1000 - now
   if ttl < 1000 then ttl = 1000 end
   redis.call('SET', family_key, 1, 'PX', ttl)
   return 'reused'
+end
+local ttl = record.expires_at * 1000 + 1000 - now
+if ttl < 1000 then ttl = 1000 end
+if not redis.call('SET', KEYS[2], raw, 'PX', ttl, 'NX') then
+  return redis.error_reply('refresh token successor exists')
 end
 record.used = true
 redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL')
@@ -45,8 +57,15 @@ struct Record {
 }
 
 /// An [`AsyncRefreshStore`] in Redis. Tokens are stored under the hash of the token; a
-/// redemption is one Lua script, so of two concurrent uses of one token at most one succeeds
-/// and the other revokes the family.
+/// rotation is one Lua script (checks, successor written, presented token marked used), so of
+/// two concurrent uses of one token at most one succeeds and the other revokes the family, and
+/// a failed rotation leaves the presented token live for the client's retry.
+///
+/// One case stays ambiguous: a reply lost after Redis ran the script (a timeout past
+/// [`RedisConfig::timeout`], a dropped connection) is reported as
+/// [`StoreError::Unavailable`] although the rotation happened; the client never saw the
+/// successor, and its retry with the old token counts as reuse and revokes the family (fail
+/// closed: the user signs in again).
 #[derive(Clone, Debug)]
 pub struct RedisRefreshStore {
     redis: Redis,
@@ -58,7 +77,7 @@ impl RedisRefreshStore {
     pub fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
         Ok(Self {
             redis: Redis::open(url, config)?,
-            script: redis::Script::new(REDEEM),
+            script: redis::Script::new(ROTATE),
         })
     }
 
@@ -115,14 +134,16 @@ impl AsyncRefreshStore for RedisRefreshStore {
         Ok(())
     }
 
-    async fn redeem(
+    async fn rotate(
         &self,
         id: &RefreshTokenId,
         client_id: &str,
         jkt: &Thumbprint,
+        next: RefreshTokenId,
         now: UnixTime,
-    ) -> Result<Redemption, StoreError> {
+    ) -> Result<Rotation, StoreError> {
         let name = self.redis.key("rt", id.as_bytes());
+        let next_name = self.redis.key("rt", next.as_bytes());
         let script = self.script.clone();
         let (jkt, client_id, families) = (
             jkt.to_base64url(),
@@ -135,6 +156,7 @@ impl AsyncRefreshStore for RedisRefreshStore {
             .run(|mut connection| async move {
                 script
                     .key(&name)
+                    .key(&next_name)
                     .arg(&jkt)
                     .arg(&client_id)
                     .arg(&families)
@@ -144,12 +166,14 @@ impl AsyncRefreshStore for RedisRefreshStore {
             })
             .await?;
         Ok(match answer.as_str() {
-            "unknown" => Redemption::Unknown,
-            "wrong" => Redemption::WrongKey,
-            "reused" => Redemption::Reused,
+            "unknown" => Rotation::Unknown,
+            "wrong" => Rotation::WrongKey,
+            "reused" => Rotation::Reused,
+            // The script has rotated; a record this crate cannot read back (written by
+            // something else) yields no grant, and neither token is usable through it.
             raw => match serde_json::from_str::<Record>(raw).ok().and_then(to_grant) {
-                Some(grant) if grant.expires_at >= now => Redemption::Redeemed(grant),
-                _ => Redemption::Unknown,
+                Some(grant) => Rotation::Rotated(grant),
+                None => Rotation::Unknown,
             },
         })
     }
