@@ -845,6 +845,16 @@ pub enum StoreError {
     Full,
     /// The store could not be reached or timed out.
     Unavailable,
+    /// Refused before connecting: a plain-text connection (`redis://`) to a host that is not
+    /// loopback, without the store's explicit plain-text opt-in. Replay and revocation state
+    /// between servers travels over TLS.
+    PlaintextTransport,
+    /// Refused before connecting: TLS without certificate verification (a `rediss://…#insecure`
+    /// URL). Never accepted.
+    InsecureTls,
+    /// Refused before connecting: the store's address or settings are unusable (a URL that
+    /// does not parse, PEM without a certificate or key, TLS settings for a URL without TLS).
+    InvalidConfig,
 }
 
 impl StoreError {
@@ -853,6 +863,9 @@ impl StoreError {
         match self {
             Self::Full => "store_full",
             Self::Unavailable => "store_unavailable",
+            Self::PlaintextTransport => "store_plaintext_transport",
+            Self::InsecureTls => "store_insecure_tls",
+            Self::InvalidConfig => "store_invalid_config",
         }
     }
 
@@ -861,6 +874,9 @@ impl StoreError {
         match self {
             Self::Full => "replay store full",
             Self::Unavailable => "store unavailable",
+            Self::PlaintextTransport => "plain-text connection to a remote store refused",
+            Self::InsecureTls => "store TLS without certificate verification refused",
+            Self::InvalidConfig => "invalid store configuration",
         }
     }
 }
