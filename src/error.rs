@@ -878,6 +878,16 @@ pub enum StoreError {
         /// Seconds until the key's oldest counted proofs stop counting (`Retry-After`).
         retry_after_secs: u64,
     },
+    /// Refused before connecting: a plain-text connection (`redis://`) to a host that is not
+    /// loopback, without the store's explicit plain-text opt-in. Replay and revocation state
+    /// between servers travels over TLS.
+    PlaintextTransport,
+    /// Refused before connecting: TLS without certificate verification (a `rediss://…#insecure`
+    /// URL). Never accepted.
+    InsecureTls,
+    /// Refused before connecting: the store's address or settings are unusable (a URL that
+    /// does not parse, PEM without a certificate or key, TLS settings for a URL without TLS).
+    InvalidConfig,
 }
 
 impl StoreError {
@@ -887,15 +897,21 @@ impl StoreError {
             Self::Full => "store_full",
             Self::Unavailable => "store_unavailable",
             Self::KeyQuotaExceeded { .. } => "key_quota_exceeded",
+            Self::PlaintextTransport => "store_plaintext_transport",
+            Self::InsecureTls => "store_insecure_tls",
+            Self::InvalidConfig => "store_invalid_config",
         }
     }
 
     /// A short fixed description.
     pub const fn description(self) -> &'static str {
         match self {
-            Self::Full => "replay store full",
+            Self::Full => "store full",
             Self::Unavailable => "store unavailable",
             Self::KeyQuotaExceeded { .. } => "too many proofs by this key; retry later",
+            Self::PlaintextTransport => "plain-text connection to a remote store refused",
+            Self::InsecureTls => "store TLS without certificate verification refused",
+            Self::InvalidConfig => "invalid store configuration",
         }
     }
 }

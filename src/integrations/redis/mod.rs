@@ -12,11 +12,35 @@
 //! frequent enough for your tolerance. Without persistence, a Redis restart forgets revocations
 //! and used refresh tokens: revoked tokens work again until they expire (at most the token
 //! lifetime, 1 hour by default) and refresh-token reuse goes undetected.
+//!
+//! **Transport**: replay and revocation state between servers must travel over TLS — whoever
+//! can read or rewrite that traffic can replay proofs, un-revoke tokens or learn the Redis
+//! password. `rediss://` connects with rustls and verifies the server certificate against the
+//! platform's trust store, or only against the CAs given to
+//! [`RedisConfig::with_root_certificates_pem`]; a client certificate for mutual TLS is set with
+//! [`RedisConfig::with_client_certificate_pem`]. Opening a store refuses, with a typed
+//! [`StoreError`] and before any connection:
+//! - `rediss://…#insecure` (no certificate verification): [`StoreError::InsecureTls`], always;
+//! - `redis://` (plain text) to a host other than `localhost`, `127.0.0.0/8` or `::1`:
+//!   [`StoreError::PlaintextTransport`], unless [`RedisConfig::allow_plaintext`] says the
+//!   network in between is trusted. Unix sockets are always allowed;
+//! - TLS settings with a URL that does not use TLS, PEM without a certificate or key, or a URL
+//!   that does not parse: [`StoreError::InvalidConfig`].
+//!
+//! A handshake that fails (unknown CA, a certificate for another host, a missing client
+//! certificate) fails every operation with [`StoreError::Unavailable`]: requests are refused,
+//! never accepted unchecked. If the process has no default rustls `CryptoProvider`, opening a
+//! `rediss://` store installs rustls' *ring* provider as the default.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionAddr, IntoConnectionInfo};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use zeroize::Zeroizing;
 
 use crate::error::StoreError;
 
@@ -25,6 +49,21 @@ pub(crate) mod replay;
 pub(crate) mod revocation;
 
 /// How the Redis stores connect and name their keys.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), keybound::StoreError> {
+/// use keybound::{RedisConfig, RedisReplayStore};
+///
+/// // TLS to a server whose certificate a private CA issued; only that CA is trusted.
+/// let ca = std::fs::read("/etc/keybound/redis-ca.pem").expect("the Redis CA");
+/// let config = RedisConfig::new()
+///     .with_prefix("orders-api:")
+///     .with_root_certificates_pem(ca);
+/// let replay = RedisReplayStore::open("rediss://:secret@redis.internal:6380/", &config)?;
+/// # let _ = replay;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RedisConfig {
@@ -33,6 +72,41 @@ pub struct RedisConfig {
     /// Deadline of one store operation, connection attempts included. Default **250 ms**: a
     /// request waits at most this long for Redis before it is refused with 503.
     pub timeout: Duration,
+    /// Trust anchors for `rediss://`, PEM certificates. Default **none**: the platform's trust
+    /// store. When set, only these CAs are trusted (the platform's store is not used): give
+    /// the private CA that signed your Redis server's certificate.
+    pub root_certificates_pem: Option<Vec<u8>>,
+    /// Whether `redis://` (plain text) may reach a host that is not loopback. Default
+    /// **false**: replay and revocation state, and the Redis password, would cross the network
+    /// readable and rewritable; opening such a store answers
+    /// [`StoreError::PlaintextTransport`]. Set it only for a network you trust end to end.
+    pub allow_plaintext: bool,
+    /// Certificate chain and private key presented for mutual TLS. Default **none**.
+    client_identity: Option<ClientIdentity>,
+}
+
+/// A client certificate chain and its private key, PEM. The key never appears in `Debug`, is
+/// zeroized on drop and compared in constant time.
+#[derive(Clone)]
+struct ClientIdentity {
+    certificate_chain: Vec<u8>,
+    private_key: Zeroizing<Vec<u8>>,
+}
+
+impl PartialEq for ClientIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.private_key[..], &other.private_key[..]);
+        let keys = a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0;
+        keys & (self.certificate_chain == other.certificate_chain)
+    }
+}
+
+impl Eq for ClientIdentity {}
+
+impl core::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ClientIdentity { .. }")
+    }
 }
 
 impl RedisConfig {
@@ -41,6 +115,9 @@ impl RedisConfig {
         Self {
             prefix: "keybound:".to_owned(),
             timeout: Duration::from_millis(250),
+            root_certificates_pem: None,
+            allow_plaintext: false,
+            client_identity: None,
         }
     }
 
@@ -54,6 +131,80 @@ impl RedisConfig {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Sets [`root_certificates_pem`](Self::root_certificates_pem): `rediss://` servers must
+    /// present a certificate issued by one of these CAs (PEM, one or more `CERTIFICATE`
+    /// blocks) for the host in the URL.
+    pub fn with_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem = Some(pem.into());
+        self
+    }
+
+    /// Presents a client certificate for mutual TLS (Redis `tls-auth-clients yes`):
+    /// `certificate_chain` is PEM, leaf first; `private_key` is its PEM key (PKCS#8, PKCS#1 or
+    /// SEC1). The key is zeroized on drop and never printed.
+    pub fn with_client_certificate_pem(
+        mut self,
+        certificate_chain: impl Into<Vec<u8>>,
+        private_key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.client_identity = Some(ClientIdentity {
+            certificate_chain: certificate_chain.into(),
+            private_key: Zeroizing::new(private_key.into()),
+        });
+        self
+    }
+
+    /// Sets [`allow_plaintext`](Self::allow_plaintext): `redis://` may reach hosts that are not
+    /// loopback. Replay and revocation state then crosses the network unprotected; prefer
+    /// `rediss://`.
+    pub fn allow_plaintext(mut self) -> Self {
+        self.allow_plaintext = true;
+        self
+    }
+
+    /// Whether any TLS setting (trust anchors, client certificate) is present.
+    fn has_tls_settings(&self) -> bool {
+        self.root_certificates_pem.is_some() || self.client_identity.is_some()
+    }
+
+    /// The redis crate's form of the TLS settings, checked: every PEM must hold what it
+    /// claims, so a typo fails at start-up rather than as "unavailable" on every request.
+    fn tls_certificates(&self) -> Result<redis::TlsCertificates, StoreError> {
+        let root_cert = match &self.root_certificates_pem {
+            Some(pem) => {
+                let certificates = CertificateDer::pem_slice_iter(pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| StoreError::InvalidConfig)?;
+                if certificates.is_empty() {
+                    return Err(StoreError::InvalidConfig);
+                }
+                Some(pem.clone())
+            }
+            None => None,
+        };
+        let client_tls = match &self.client_identity {
+            Some(identity) => {
+                let chain = CertificateDer::pem_slice_iter(&identity.certificate_chain)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| StoreError::InvalidConfig)?;
+                if chain.is_empty() {
+                    return Err(StoreError::InvalidConfig);
+                }
+                PrivateKeyDer::from_pem_slice(&identity.private_key)
+                    .map_err(|_| StoreError::InvalidConfig)?;
+                Some(redis::ClientTlsConfig {
+                    client_cert: identity.certificate_chain.clone(),
+                    client_key: identity.private_key.to_vec(),
+                })
+            }
+            None => None,
+        };
+        Ok(redis::TlsCertificates {
+            client_tls,
+            root_cert,
+        })
     }
 }
 
@@ -75,8 +226,11 @@ impl Redis {
     /// Prepares a connection to `url` (e.g. `redis://127.0.0.1:6379/`) without connecting: the
     /// first operation connects, and a server that is down at start-up only fails operations
     /// until it is up. Must be called within a Tokio runtime.
+    ///
+    /// Refuses, before any connection, what the module documentation lists: `#insecure` TLS,
+    /// plain text to a remote host (unless allowed), unusable settings.
     pub(crate) fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|_| StoreError::Unavailable)?;
+        let client = client(url, config)?;
         let manager_config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.timeout))
             .set_response_timeout(Some(config.timeout))
@@ -113,6 +267,55 @@ impl Redis {
     }
 }
 
+/// A client for `url` that respects the transport rules of the module documentation.
+fn client(url: &str, config: &RedisConfig) -> Result<redis::Client, StoreError> {
+    let info = url
+        .into_connection_info()
+        .map_err(|_| StoreError::InvalidConfig)?;
+    match info.addr() {
+        ConnectionAddr::TcpTls { insecure: true, .. } => Err(StoreError::InsecureTls),
+        ConnectionAddr::TcpTls { .. } => {
+            ensure_crypto_provider();
+            let certificates = config.tls_certificates()?;
+            redis::Client::build_with_tls(info, certificates).map_err(|_| StoreError::InvalidConfig)
+        }
+        ConnectionAddr::Tcp(host, _) if !config.allow_plaintext && !is_loopback(host) => {
+            Err(StoreError::PlaintextTransport)
+        }
+        ConnectionAddr::Tcp(..) | ConnectionAddr::Unix(_) if !config.has_tls_settings() => {
+            redis::Client::open(info).map_err(|_| StoreError::InvalidConfig)
+        }
+        // TLS settings for a URL without TLS (the caller meant `rediss://`), or an address
+        // kind this crate does not know: refused rather than connected without them.
+        _ => Err(StoreError::InvalidConfig),
+    }
+}
+
+/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, `::ffff:127.0.0.0/104`): traffic
+/// that never leaves the machine.
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+/// The redis crate builds its rustls configuration with the process-default provider, and
+/// rustls panics when there is none it can choose (e.g. when both of its providers are
+/// compiled in). Install *ring* if the application has not chosen one.
+fn ensure_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An error means another thread installed a provider first: that one is used.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// Milliseconds from `now` until `until`, at least one second (Redis rejects 0).
 pub(crate) fn ttl_ms(until: crate::time::UnixTime, now: crate::time::UnixTime) -> u64 {
     until
@@ -128,5 +331,137 @@ impl core::fmt::Debug for Redis {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str, config: &RedisConfig) -> StoreError {
+        client(url, config).map(|_| ()).unwrap_err()
+    }
+
+    #[test]
+    fn insecure_tls_is_always_refused() {
+        for url in [
+            "rediss://127.0.0.1:6380/#insecure",
+            "rediss://redis.example.net/#insecure",
+            "valkeys://redis.example.net/0#insecure",
+        ] {
+            assert_eq!(refusal(url, &RedisConfig::new()), StoreError::InsecureTls);
+            let permissive = RedisConfig::new().allow_plaintext();
+            assert_eq!(refusal(url, &permissive), StoreError::InsecureTls, "{url}");
+        }
+    }
+
+    #[test]
+    fn plaintext_to_a_remote_host_needs_the_opt_in() {
+        for url in [
+            "redis://redis.example.net:6379/",
+            "redis://:password@10.0.0.7/",
+            "redis://192.168.1.2/",
+            "redis://[2001:db8::1]:6379/",
+            "redis://128.0.0.1/",
+            "redis://localhost.example.net/",
+            "valkey://cache.internal/",
+        ] {
+            assert_eq!(
+                refusal(url, &RedisConfig::new()),
+                StoreError::PlaintextTransport,
+                "{url}"
+            );
+            assert!(client(url, &RedisConfig::new().allow_plaintext()).is_ok());
+        }
+    }
+
+    #[test]
+    fn loopback_and_unix_sockets_may_be_plaintext() {
+        for url in [
+            "redis://127.0.0.1:6379/",
+            "redis://127.10.20.30/",
+            "redis://localhost/",
+            "redis://LOCALHOST:6379/1",
+            "redis://[::1]:6379/",
+            "redis://[::ffff:127.0.0.1]/",
+            "redis+unix:///run/redis.sock",
+            "unix:///run/redis.sock",
+        ] {
+            assert!(client(url, &RedisConfig::new()).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn tls_is_accepted_for_any_host() {
+        for url in [
+            "rediss://redis.example.net:6380/",
+            "rediss://:password@10.0.0.7/",
+        ] {
+            assert!(client(url, &RedisConfig::new()).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn unusable_settings_are_refused() {
+        let (cert, key) = identity();
+        let (cert, key) = (cert.as_str(), key.as_str());
+        let not_pem = RedisConfig::new().with_root_certificates_pem("not a certificate");
+        let tls = "rediss://redis.example.net/";
+        assert_eq!(refusal(tls, &not_pem), StoreError::InvalidConfig);
+        let no_key = RedisConfig::new().with_client_certificate_pem(cert, "no key");
+        assert_eq!(refusal(tls, &no_key), StoreError::InvalidConfig);
+        let no_chain = RedisConfig::new().with_client_certificate_pem("", key);
+        assert_eq!(refusal(tls, &no_chain), StoreError::InvalidConfig);
+        // TLS settings with a URL without TLS: the caller meant `rediss://`.
+        let with_ca = RedisConfig::new().with_root_certificates_pem(cert);
+        assert_eq!(
+            refusal("redis://127.0.0.1/", &with_ca),
+            StoreError::InvalidConfig
+        );
+        assert_eq!(
+            refusal("unix:///run/redis.sock", &with_ca),
+            StoreError::InvalidConfig
+        );
+        assert!(client(tls, &with_ca).is_ok());
+        for url in ["", "http://127.0.0.1/", "redis://", "rediss://host/#other"] {
+            assert_eq!(
+                refusal(url, &RedisConfig::new()),
+                StoreError::InvalidConfig,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_client_key() {
+        let (cert, key) = identity();
+        let (cert, key) = (cert.as_str(), key.as_str());
+        let config = RedisConfig::new().with_client_certificate_pem(cert, key);
+        let printed = format!("{config:?}");
+        assert!(printed.contains("client_identity: Some(ClientIdentity { .. })"));
+        assert!(!printed.contains("PRIVATE key"), "{printed}");
+        assert_eq!(config, config.clone());
+        assert_ne!(
+            config,
+            RedisConfig::new().with_client_certificate_pem(cert, "other")
+        );
+    }
+
+    #[test]
+    fn errors_are_typed_and_fixed() {
+        assert_eq!(
+            StoreError::PlaintextTransport.reason(),
+            "store_plaintext_transport"
+        );
+        assert_eq!(StoreError::InsecureTls.reason(), "store_insecure_tls");
+        assert_eq!(StoreError::InvalidConfig.reason(), "store_invalid_config");
+        let error = crate::Error::Store(StoreError::PlaintextTransport);
+        assert_eq!(error.status(crate::Endpoint::Resource), 503);
+    }
+
+    /// A throwaway self-signed certificate and its key, PEM.
+    fn identity() -> (String, String) {
+        let certified = rcgen::generate_simple_self_signed(["test".to_owned()]).unwrap();
+        (certified.cert.pem(), certified.signing_key.serialize_pem())
     }
 }
