@@ -75,10 +75,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A fresh DPoP key for this run; a long-running service keeps one per process (or in an
     // HSM, through `JwsSigner`).
+    // Builds its own reqwest client, redirects off whatever the builder says.
     let client = Arc::new(DpopClient::new(
-        http.clone(),
+        reqwest::Client::builder(),
         ProofSigner::new(SigningKey::generate()?),
-    ));
+    )?);
     println!(
         "DPoP key        {}",
         client.signer().thumbprint().to_base64url()

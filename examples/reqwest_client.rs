@@ -78,9 +78,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The client: one key, a fresh proof per request, nonces handled for it.
     let client = DpopClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         ProofSigner::new(SigningKey::generate()?),
-    );
+    )?;
     let token = client
         .request_token(
             &format!("{origin}/token"),

@@ -227,9 +227,10 @@ async fn issuing_mock() -> Mock {
 
 fn client() -> DpopClient {
     DpopClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         ProofSigner::new(SigningKey::generate().unwrap()),
     )
+    .unwrap()
 }
 
 fn s256(verifier: &str) -> String {

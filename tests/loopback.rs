@@ -99,9 +99,10 @@ async fn start(nonces: bool, policy: impl FnOnce(&str) -> PublicUrlPolicy) -> Se
 
 fn client() -> DpopClient {
     DpopClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         ProofSigner::new(SigningKey::generate().unwrap()),
     )
+    .unwrap()
 }
 
 async fn fetch_token(client: &DpopClient, server: &Server) -> String {

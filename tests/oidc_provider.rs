@@ -114,7 +114,11 @@ fn http() -> reqwest::Client {
 }
 
 fn dpop_client() -> DpopClient {
-    DpopClient::new(http(), ProofSigner::new(SigningKey::generate().unwrap()))
+    DpopClient::new(
+        reqwest::Client::builder(),
+        ProofSigner::new(SigningKey::generate().unwrap()),
+    )
+    .unwrap()
 }
 
 /// `application/x-www-form-urlencoded` (WHATWG URL §5.2).

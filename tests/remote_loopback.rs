@@ -109,9 +109,10 @@ async fn a_real_jwks_uri_with_cache_control() {
     assert_eq!(server.keys.current(now).unwrap().len(), 1);
 
     let client = DpopClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         ProofSigner::new(SigningKey::generate().unwrap()),
-    );
+    )
+    .unwrap();
     let grant = TokenRequest::new("alice", &server.origin, "app", client.signer().thumbprint());
     let token = server.issuer.issue(&grant, now).unwrap().access_token;
     let url = format!("{}/orders", server.origin);

@@ -13,7 +13,7 @@ use crate::client::grant::Grant;
 use crate::error::Error;
 use crate::integrations::http::DPOP_NONCE;
 use crate::integrations::reqwest::client_error::{ClientError, ServerError};
-use crate::integrations::reqwest::dpop_client::{DpopClient, Role};
+use crate::integrations::reqwest::dpop_client::{origin_of, DpopClient, Role};
 use crate::integrations::reqwest::response_body::read_bounded;
 use crate::integrations::reqwest::token_response::TokenResponse;
 use crate::jose::jws_signer::JwsSigner;
@@ -43,7 +43,8 @@ impl<K: JwsSigner> DpopClient<K> {
     /// and escaped `error_description`, `error_uri`); [`ClientError::NotDpopBound`];
     /// [`ClientError::MalformedResponse`]; [`ClientError::ResponseTooLarge`];
     /// [`ClientError::Request`] for a grant or client authentication that cannot be sent;
-    /// [`ClientError::Http`], [`ClientError::Proof`].
+    /// [`ClientError::Http`], [`ClientError::Proof`]. A redirect is not followed: it is a
+    /// [`ClientError::TokenEndpoint`] with its 3xx status.
     pub async fn token(
         &self,
         endpoints: &AuthorizationServerEndpoints,
@@ -97,7 +98,8 @@ impl<K: JwsSigner> DpopClient<K> {
     /// Errors: [`ClientError::Request`]`(`[`Error::InvalidArgument`]`("pushed_authorization_request_endpoint"))`
     /// when `endpoints` has none; [`ClientError::PushedAuthorizationEndpoint`] when the server
     /// refuses; [`ClientError::MalformedResponse`]; [`ClientError::ResponseTooLarge`];
-    /// [`ClientError::Http`], [`ClientError::Proof`].
+    /// [`ClientError::Http`], [`ClientError::Proof`]. A redirect is not followed: it is a
+    /// [`ClientError::PushedAuthorizationEndpoint`] with its 3xx status.
     ///
     /// ```no_run
     /// use keybound::{AuthorizationRequest, AuthorizationServerEndpoints, ClientAuth, DpopClient, Grant, PkceVerifier};
@@ -172,15 +174,26 @@ impl<K: JwsSigner> DpopClient<K> {
         loop {
             attempt += 1;
             let request = self.form_request(url, authenticate, params)?;
+            let origin = origin_of(request.url());
             let response = self
                 .send_once(Role::AuthorizationServer, request, None)
                 .await?;
             let status = response.status().as_u16();
-            let has_nonce = response.headers().contains_key(DPOP_NONCE);
+            let headers = response.headers().clone();
             let body = read_bounded(response, self.max_response_len).await?;
-            let wants_nonce = status == 400
-                && has_nonce
-                && ServerError::from_body(&body).error.as_deref() == Some("use_dpop_nonce");
+            let error = match status {
+                400 => ServerError::from_body(&body).error,
+                _ => None,
+            };
+            if matches!(
+                error.as_deref(),
+                Some("use_dpop_nonce" | "invalid_dpop_proof")
+            ) {
+                // A DPoP refusal from the origin called (RFC 9449 §5, §8): its `Date` counts.
+                self.learn_skew(&origin, &headers);
+            }
+            let wants_nonce =
+                headers.contains_key(DPOP_NONCE) && error.as_deref() == Some("use_dpop_nonce");
             if !wants_nonce || attempt == 2 {
                 return Ok((status, body));
             }
@@ -194,12 +207,17 @@ impl<K: JwsSigner> DpopClient<K> {
         params: &[(&str, &str)],
     ) -> Result<reqwest::Request, ClientError> {
         let mut pairs: Vec<(&str, &str)> = params.to_vec();
+        // An assertion's `iat` in the time of the server it goes to (an unparsable URL fails
+        // below, when reqwest builds the request).
+        let now = match reqwest::Url::parse(url) {
+            Ok(parsed) => self.now_at(&origin_of(&parsed)),
+            Err(_) => self.local_now(),
+        };
         let credentials = match authenticate {
             Authenticate::Nothing => None,
-            Authenticate::As { auth, issuer, .. } => Some(
-                auth.apply(issuer, self.now())
-                    .map_err(ClientError::Request)?,
-            ),
+            Authenticate::As { auth, issuer, .. } => {
+                Some(auth.apply(issuer, now).map_err(ClientError::Request)?)
+            }
         };
         if let (
             Some(credentials),

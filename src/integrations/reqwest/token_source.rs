@@ -80,7 +80,7 @@ impl Default for TokenSourceOptions {
 /// use keybound::{AuthorizationServerEndpoints, ClientAuth, DpopClient, Grant, ProofSigner, SigningKey, TokenSource};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = Arc::new(DpopClient::new(reqwest::Client::new(), ProofSigner::new(SigningKey::generate()?)));
+/// let client = Arc::new(DpopClient::new(reqwest::Client::builder(), ProofSigner::new(SigningKey::generate()?))?);
 /// let endpoints = AuthorizationServerEndpoints::new("https://as.example.com", "https://as.example.com/token")?;
 /// let auth = ClientAuth::private_key_jwt("my-service", Arc::new(SigningKey::generate()?));
 /// let tokens = TokenSource::new(client, endpoints, auth, Grant::client_credentials().with_scope("orders:read"));
