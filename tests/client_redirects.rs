@@ -587,3 +587,22 @@ async fn the_learnt_skew_makes_proofs_acceptable_to_a_server_with_another_clock(
     assert_eq!(accepted.status(), 200);
     assert_eq!(accepted.text().await.unwrap(), "alice");
 }
+
+/// Plain `http` to a host that is not loopback is refused before anything is sent (the proof
+/// and token would travel in the clear), unless the client opts in by name.
+#[tokio::test]
+async fn plain_http_off_loopback_is_refused_before_sending() {
+    let client = client_from(reqwest::Client::builder());
+    let url = "http://api.example.invalid/orders";
+    let request = || reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+    match client.execute(request(), Some("token")).await {
+        Err(ClientError::Request(keybound::Error::InsecureUrl("request url"))) => {}
+        other => panic!("expected InsecureUrl, got {other:?}"),
+    }
+    // Opted in, the request is attempted (and fails to resolve the reserved name).
+    let insecure = client_from(reqwest::Client::builder()).allow_insecure_http();
+    match insecure.execute(request(), Some("token")).await {
+        Err(ClientError::Http(_)) => {}
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}

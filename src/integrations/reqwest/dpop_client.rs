@@ -89,6 +89,7 @@ pub struct DpopClient<K = SigningKey> {
     max_skew_secs: u64,
     clock: Arc<dyn Clock>,
     pub(crate) max_response_len: usize,
+    insecure_http: bool,
 }
 
 /// The default of [`DpopClient::with_max_clock_skew_secs`]: five minutes.
@@ -113,7 +114,17 @@ impl<K: JwsSigner> DpopClient<K> {
             max_skew_secs: DEFAULT_MAX_CLOCK_SKEW_SECS,
             clock: Arc::new(SystemClock),
             max_response_len: MAX_RESPONSE_LEN,
+            insecure_http: false,
         })
+    }
+
+    /// Also sends requests over plain `http` to hosts that are not loopback. By default such a
+    /// request is refused before anything is sent ([`ClientError::Request`]`(`[`Error::InsecureUrl`]`("request url"))`):
+    /// whoever reads it could replay its proof and token. `https`, and `http` to `localhost`,
+    /// `127.0.0.0/8` or `[::1]`, are always allowed. For test rigs only.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
     }
 
     /// Learns, per origin, the offset between the local clock and that origin's `Date`
@@ -240,6 +251,12 @@ impl<K: JwsSigner> DpopClient<K> {
         mut request: reqwest::Request,
         access_token: Option<&str>,
     ) -> Result<reqwest::Response, ClientError> {
+        crate::secure_url::refuse_plain_http(
+            request.url().as_str(),
+            self.insecure_http,
+            "request url",
+        )
+        .map_err(ClientError::Request)?;
         let origin = origin_of(request.url());
         let nonce = self.nonce(role, &origin);
         let mut builder = self
