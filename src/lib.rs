@@ -84,6 +84,7 @@ pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
 pub use resource::protected_resource_metadata::ProtectedResourceMetadata;
 pub use resource::public_url::{PublicUrlPolicy, TrustedProxy};
 pub use revocation::{AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore};
+pub use secure_url::is_secure_url;
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
 pub use token::claims::AccessTokenClaims;
 pub use token::issuer::{

@@ -4,6 +4,15 @@
 use crate::error::{Error, UpstreamError};
 use crate::proof::htu;
 
+/// Whether `url` may carry tokens and proofs under keybound's transport rule: `https`, `http`
+/// to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`), or anything that is not an
+/// `http:` URL (an identifier such as a URN). `false` for plain `http` to any other host —
+/// what the library's `allow_insecure_http()` options exist for. For tools that take URLs from
+/// their users (the CLI's `--insecure-http`).
+pub fn is_secure_url(url: &str) -> bool {
+    refuse_plain_http(url, false, "url").is_ok()
+}
+
 /// Refuses `url` when it is plain `http` to a host that is not loopback, unless `allowed` (the
 /// caller's explicitly named insecure option): tokens and proofs must not travel in the clear.
 /// Anything that is not an `http:` URL passes — `https`, or an identifier such as a URN.

@@ -44,6 +44,10 @@ pub struct ProofArgs {
     /// Pin `iat` to UNIX_SECONDS instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+    /// Allow a plain `http` --url on a host that is not loopback (the proof would travel in
+    /// the clear; for test rigs only).
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 /// Check one DPoP proof (RFC 9449 §4.3). Replay is out of scope for a one-shot process.
@@ -90,6 +94,12 @@ pub struct VerifyProofArgs {
 }
 
 pub fn proof(args: &ProofArgs) -> Result<Outcome, CliError> {
+    if !args.insecure_http && !keybound::is_secure_url(&args.url) {
+        return Err(CliError::flag(
+            "--url",
+            "plain http to a host that is not loopback (use https, or add --insecure-http)",
+        ));
+    }
     let signer = ProofSigner::new(load_signing_key(&args.key, args.alg)?);
     let mut builder = signer.proof(&args.method, &args.url);
     if let Some(token) = &args.access_token {

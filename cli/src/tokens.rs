@@ -58,6 +58,10 @@ pub struct IssueArgs {
     /// Pin `iat` to UNIX_SECONDS instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+    /// Allow a plain `http` --iss on a host that is not loopback (RFC 8414 requires https;
+    /// for test rigs only).
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 /// Run the resource-server guard on one request: token, proof, binding (RFC 9449 §7).
@@ -108,9 +112,25 @@ pub struct VerifyRequestArgs {
     /// Clock skew tolerated for the proof and the token, in seconds.
     #[arg(long, value_name = "S", default_value_t = 5)]
     leeway: u64,
+    /// Allow a plain `http` --iss or --url on a host that is not loopback (for test rigs
+    /// only).
+    #[arg(long)]
+    insecure_http: bool,
+}
+
+/// Refuses `url` given as `flag` when it is plain `http` off loopback, unless allowed.
+fn secure_or_allowed(flag: &'static str, url: &str, allowed: bool) -> Result<(), CliError> {
+    if allowed || keybound::is_secure_url(url) {
+        return Ok(());
+    }
+    Err(CliError::flag(
+        flag,
+        "plain http to a host that is not loopback (use https, or add --insecure-http)",
+    ))
 }
 
 pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
+    secure_or_allowed("--iss", &args.iss, args.insecure_http)?;
     let key = load_signing_key(&args.key, args.alg)?;
     let jkt = Thumbprint::from_base64url(&args.jkt)
         .map_err(|_| CliError::flag("--jkt", "not a base64url SHA-256 thumbprint"))?;
@@ -119,7 +139,10 @@ pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
     if let Some(scope) = &args.scope {
         request = request.with_scope(scope);
     }
-    let issuer = TokenIssuer::new(&args.iss, IssuerKeys::new(key));
+    let mut issuer = TokenIssuer::new(&args.iss, IssuerKeys::new(key));
+    if args.insecure_http {
+        issuer = issuer.allow_insecure_http();
+    }
     let issued = issuer.issue(&request, now(args.now)).map_err(|e| {
         CliError(format!(
             "cannot issue: {e} (--ttl is 1..=3600; --iss, --aud, --sub, --client-id non-empty)"
@@ -130,6 +153,8 @@ pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
 }
 
 pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
+    secure_or_allowed("--iss", &args.iss, args.insecure_http)?;
+    secure_or_allowed("--url", &args.url, args.insecure_http)?;
     let text = std::fs::read_to_string(&args.jwks).map_err(|e| CliError::file(&args.jwks, e))?;
     let keys = KeySet::from_jwks(text.trim())
         .map_err(|e| CliError::file(&args.jwks, format!("not a usable JWKS: {e}")))?;
@@ -147,8 +172,11 @@ pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
             ),
         }
     }
-    let tokens = TokenVerifier::new(&args.iss, &args.aud, keys)
+    let mut tokens = TokenVerifier::new(&args.iss, &args.aud, keys)
         .with_options(TokenOptions::new().with_leeway_secs(args.leeway));
+    if args.insecure_http {
+        tokens = tokens.allow_insecure_http();
+    }
     let proofs = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref(), &[])?;
     let guard = RequestGuard::new(tokens).with_proof_verifier(proofs);
     let authorization: Vec<&str> = args.authorization.iter().map(String::as_str).collect();

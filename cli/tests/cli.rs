@@ -1145,3 +1145,63 @@ fn verify_request_skips_unusable_jwks_keys() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("JWKS"), "{}", stderr(&out));
 }
+
+#[test]
+fn plain_http_off_loopback_needs_insecure_http() {
+    let dir = temp_dir("insecure-http");
+    let key = keygen(&dir, "client.jwk");
+    let url = "http://api.example.com/orders";
+    let refused = keybound(&["proof", "--key", &key, "--method", "GET", "--url", url]);
+    assert_eq!(refused.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--url") && stderr.contains("--insecure-http"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty(), "no proof printed");
+    let proof = ok(&[
+        "proof",
+        "--key",
+        &key,
+        "--method",
+        "GET",
+        "--url",
+        url,
+        "--insecure-http",
+    ]);
+    assert_eq!(proof.split('.').count(), 3);
+    // Loopback needs no flag.
+    ok(&[
+        "proof",
+        "--key",
+        &key,
+        "--method",
+        "GET",
+        "--url",
+        "http://127.0.0.1:3000/orders",
+    ]);
+
+    let jkt = ok(&["thumbprint", "--key", &key]);
+    let issuer = keygen(&dir, "issuer.jwk");
+    let issue = |extra: &[&str]| {
+        let mut args = vec![
+            "issue",
+            "--key",
+            &issuer,
+            "--iss",
+            "http://as.example.com",
+            "--aud",
+            "a",
+            "--sub",
+            "s",
+            "--jkt",
+            &jkt,
+        ];
+        args.extend_from_slice(extra);
+        keybound(&args)
+    };
+    let refused = issue(&[]);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--iss"));
+    assert_eq!(issue(&["--insecure-http"]).status.code(), Some(0));
+}
