@@ -1,12 +1,13 @@
 //! `keygen`, `public`, `thumbprint`, `jwks`, and reading key files (JWK or PEM) for every
 //! command that takes `--key`.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use keybound::{jwks_json, Algorithm, KeyError, KeyType, PublicKey, SigningKey};
+use zeroize::Zeroizing;
 
 use crate::algorithm_arg::{algorithm_parser, parse_rsa_bits};
 use crate::cli_error::CliError;
@@ -14,6 +15,9 @@ use crate::output::Outcome;
 
 /// RSA modulus size `keygen` uses when `--bits` is not given.
 const DEFAULT_RSA_BITS: usize = 2048;
+
+/// Largest key file read (keybound itself reads JWK and PEM keys of up to 16 KiB).
+const MAX_KEY_FILE: usize = 64 * 1024;
 
 /// Generate a new signing key as a private JWK carrying its `alg` and `use` sig.
 #[derive(Args)]
@@ -92,10 +96,23 @@ pub fn keygen(args: &KeygenArgs) -> Result<Outcome, CliError> {
     .map_err(|e| CliError(format!("cannot generate a key: {e}")))?;
     let jwk = key.to_jwk();
     match &args.out {
-        None => println!("{}", &*jwk),
+        None => print_secret(&jwk)?,
         Some(path) => write_new_private_file(path, jwk.as_bytes())?,
     }
     Ok(Outcome::Success)
+}
+
+/// Prints `secret` and a newline in one write, which standard output's line buffer passes
+/// straight through (`println!` would leave a copy of a short secret in that buffer).
+fn print_secret(secret: &str) -> Result<(), CliError> {
+    let mut line = Zeroizing::new(String::with_capacity(secret.len() + 1));
+    line.push_str(secret);
+    line.push('\n');
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(line.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError(format!("cannot write the key: {e}")))
 }
 
 /// Creates `path` with mode 0600 (owner read/write only), never replacing an existing file.
@@ -118,29 +135,35 @@ fn write_new_private_file(path: &Path, contents: &[u8]) -> Result<(), CliError> 
         .map_err(|e| CliError::file(path, e))
 }
 
-/// The text of a key file.
+/// The text of a key file, which may be a private key: kept in memory zeroized on drop.
 enum KeyFile {
     /// Starts with `-----BEGIN`; the label of the first block says which kind.
-    Pem(String),
+    Pem(Zeroizing<String>),
     /// Anything else is read as a JWK.
-    Jwk(String),
+    Jwk(Zeroizing<String>),
 }
 
 impl KeyFile {
     fn read(path: &Path) -> Result<Self, CliError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CliError::file(path, e))?;
-        let text = text.trim().to_owned();
-        if text.starts_with("-----BEGIN") {
+        let text = read_secret_file(path)?;
+        if text.trim_start().starts_with("-----BEGIN") {
             Ok(Self::Pem(text))
         } else {
             Ok(Self::Jwk(text))
         }
     }
 
+    /// The file's text without surrounding whitespace.
+    fn text(&self) -> &str {
+        match self {
+            Self::Pem(text) | Self::Jwk(text) => text.trim(),
+        }
+    }
+
     /// The first line of a PEM file (`-----BEGIN … -----`); empty for a JWK.
     fn pem_label(&self) -> &str {
         match self {
-            Self::Pem(text) => text.lines().next().unwrap_or_default(),
+            Self::Pem(_) => self.text().lines().next().unwrap_or_default(),
             Self::Jwk(_) => "",
         }
     }
@@ -148,27 +171,34 @@ impl KeyFile {
     /// The private key, signing with `alg` if given (which must fit the key and agree with
     /// the JWK's own `alg`), else with the JWK's `alg`, else the key type's default.
     fn signing_key(&self, alg: Option<Algorithm>) -> Result<SigningKey, KeyError> {
+        let text = self.text();
         match (self, alg) {
-            (Self::Pem(text), None) => SigningKey::from_pem(text),
-            (Self::Pem(text), Some(alg)) => SigningKey::from_pem_with_algorithm(text, alg),
-            (Self::Jwk(text), None) => SigningKey::from_jwk(text),
-            (Self::Jwk(text), Some(alg)) => SigningKey::from_jwk_with_algorithm(text, alg),
+            (Self::Pem(_), None) => SigningKey::from_pem(text),
+            (Self::Pem(_), Some(alg)) => SigningKey::from_pem_with_algorithm(text, alg),
+            (Self::Jwk(_), None) => SigningKey::from_jwk(text),
+            (Self::Jwk(_), Some(alg)) => SigningKey::from_jwk_with_algorithm(text, alg),
         }
     }
 
-    /// The JWK's own `alg`, if it names a supported algorithm (for error messages only).
+    /// The JWK's own `alg`, if it names a supported algorithm (for error messages only). Only
+    /// `alg` is read, borrowed: the private members are skipped, never copied.
     fn jwk_alg(&self) -> Option<Algorithm> {
-        let Self::Jwk(text) = self else { return None };
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        Algorithm::from_name(value.get("alg")?.as_str()?)
+        #[derive(serde::Deserialize)]
+        struct OnlyAlg<'a> {
+            #[serde(borrow)]
+            alg: Option<&'a str>,
+        }
+        let Self::Jwk(_) = self else { return None };
+        let only: OnlyAlg<'_> = serde_json::from_str(self.text()).ok()?;
+        Algorithm::from_name(only.alg?)
     }
 
     /// The public key of a public or private key file.
     fn public_key(&self) -> Result<PublicKey, KeyError> {
         match self {
             Self::Pem(_) if self.pem_label().contains("PRIVATE KEY") => self.public_half(),
-            Self::Pem(text) => PublicKey::from_pem(text),
-            Self::Jwk(text) => match PublicKey::from_jwk(text) {
+            Self::Pem(_) => PublicKey::from_pem(self.text()),
+            Self::Jwk(_) => match PublicKey::from_jwk(self.text()) {
                 Err(KeyError::PrivateKey) => self.public_half(),
                 other => other,
             },
@@ -188,6 +218,33 @@ impl KeyFile {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Reads a key file of at most [`MAX_KEY_FILE`] bytes into one buffer, allocated once and
+/// zeroized on drop (`std::fs::read_to_string` may grow its buffer, leaving copies behind).
+fn read_secret_file(path: &Path) -> Result<Zeroizing<String>, CliError> {
+    let mut file = File::open(path).map_err(|e| CliError::file(path, e))?;
+    let mut bytes = Zeroizing::new(vec![0u8; MAX_KEY_FILE + 1]);
+    let mut len = 0;
+    while len < bytes.len() {
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(CliError::file(path, e)),
+        }
+    }
+    if len > MAX_KEY_FILE {
+        return Err(CliError::file(
+            path,
+            format!("larger than {} KiB; not a key file", MAX_KEY_FILE / 1024),
+        ));
+    }
+    let text = std::str::from_utf8(&bytes[..len])
+        .map_err(|_| CliError::file(path, "not UTF-8 text; not a key file"))?;
+    let mut owned = Zeroizing::new(String::with_capacity(text.len()));
+    owned.push_str(text);
+    Ok(owned)
 }
 
 /// The hint for a PEM file keybound cannot read.

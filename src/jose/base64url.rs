@@ -43,12 +43,23 @@ pub(crate) fn decode_array<const N: usize>(text: &str) -> Result<[u8; N], JoseEr
     decode(text)?.try_into().map_err(|_| JoseError::Base64)
 }
 
+/// Encodes secret `bytes` as unpadded base64url in constant time, into memory that is
+/// zeroized on drop (allocated once, at its final size).
+pub(crate) fn encode_secret(bytes: &[u8]) -> Zeroizing<String> {
+    Zeroizing::new(Base64UrlUnpadded::encode_string(bytes))
+}
+
 /// Decodes strict unpadded base64url of secret data in constant time, into memory that is
-/// zeroized on drop.
+/// zeroized on drop — also when decoding fails half-way (`base64ct`'s own `decode_vec` would
+/// free a partly decoded buffer as it is).
 pub(crate) fn decode_secret(text: &str) -> Result<Zeroizing<Vec<u8>>, JoseError> {
-    Base64UrlUnpadded::decode_vec(text)
-        .map(Zeroizing::new)
-        .map_err(|_| JoseError::Base64)
+    let mut out = Zeroizing::new(vec![0u8; text.len() / 4 * 3 + 3]);
+    let len = Base64UrlUnpadded::decode(text, &mut out)
+        .map_err(|_| JoseError::Base64)?
+        .len();
+    // Shrinking in place: no reallocation, nothing left behind.
+    out.truncate(len);
+    Ok(out)
 }
 
 #[cfg(test)]

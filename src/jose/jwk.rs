@@ -9,14 +9,16 @@ use serde_json::Value;
 use crate::error::KeyError;
 use crate::jose::algorithm::Algorithm;
 use crate::jose::base64url;
-use crate::jose::json::Object;
+use crate::jose::json::{Object, SecretMembers};
 use crate::jose::key_fixes_algorithm;
 use crate::jose::key_type::{EcCurve, KeyType};
 use crate::jose::weak_rsa_key;
 
 /// JWK members that hold private key material for any key type (RFC 7518 §6.2.2, §6.3.2,
-/// §6.4.1). None may appear where a public key belongs (RFC 9449 §4.3 step 7).
-const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+/// §6.4.1). None may appear where a public key belongs (RFC 9449 §4.3 step 7). Callers that
+/// read a JWK the caller gave them set these aside unparsed
+/// (`json::parse_object_with_secrets`).
+pub(crate) const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Smallest RSA modulus any key may have, in bits (NIST SP 800-131A; RFC 7518 §3.3 asks for
 /// at least 2048).
@@ -118,25 +120,23 @@ impl PublicParts {
     }
 }
 
-/// A JWK read strictly: its public numbers, its own `alg` (if any), and — read as a private
-/// key — the base64url text of its private members.
-pub(crate) struct ReadJwk<'a> {
+/// A JWK read strictly: its public numbers and its own `alg` (if any).
+pub(crate) struct ReadJwk {
     pub(crate) public: PublicParts,
     pub(crate) alg: Option<Algorithm>,
-    /// `d` (EC, OKP, RSA), then for RSA `p`, `q`, `dp`, `dq`, `qi`; only with
-    /// [`KeyRole::Sign`].
-    pub(crate) private: Option<PrivateMembers<'a>>,
 }
 
-/// The private members' base64url text, still encoded.
+/// The private members' base64url text, still encoded, borrowed from the caller's JWK text
+/// (never copied: see `json::parse_object_with_secrets`).
 pub(crate) struct PrivateMembers<'a> {
     pub(crate) d: &'a str,
     /// RSA only: `p`, `q`, `dp`, `dq`, `qi`.
     pub(crate) rsa_crt: Option<[&'a str; 5]>,
 }
 
-/// Reads a JWK. With `role == Verify` any private member is refused; with `role == Sign` the
-/// private members are required.
+/// Reads a JWK's public members. With `role == Verify` any private member is refused; with
+/// `role == Sign` the private members are read separately ([`read_private`]) from the
+/// members `json::parse_object_with_secrets` set aside.
 ///
 /// Refused (each a typed [`KeyError`]): `kty` other than `EC`, `OKP`, `RSA` (so `oct` and
 /// every symmetric key); curves other than P-256/P-384/P-521 and Ed25519 (so X25519, Ed448);
@@ -145,7 +145,7 @@ pub(crate) struct PrivateMembers<'a> {
 /// the wrong length; RSA integers with leading zero octets or far too long to be a key (the
 /// RSA size and exponent limits are [`PublicParts::check_rsa_limits`], applied when the key
 /// is built).
-pub(crate) fn read(jwk: &Object, role: KeyRole) -> Result<ReadJwk<'_>, KeyError> {
+pub(crate) fn read(jwk: &Object, role: KeyRole) -> Result<ReadJwk, KeyError> {
     if role == KeyRole::Verify && PRIVATE_MEMBERS.iter().any(|m| jwk.contains_key(*m)) {
         return Err(KeyError::PrivateKey);
     }
@@ -181,15 +181,7 @@ pub(crate) fn read(jwk: &Object, role: KeyRole) -> Result<ReadJwk<'_>, KeyError>
             return Err(KeyError::WrongUse);
         }
     }
-    let private = match role {
-        KeyRole::Verify => None,
-        KeyRole::Sign => Some(read_private(jwk, &public)?),
-    };
-    Ok(ReadJwk {
-        public,
-        alg,
-        private,
-    })
+    Ok(ReadJwk { public, alg })
 }
 
 /// The `kid` member: `None` when absent, an error when present but not a non-empty string.
@@ -238,20 +230,42 @@ fn read_rsa(jwk: &Object) -> Result<PublicParts, KeyError> {
     Ok(PublicParts::Rsa { n, e })
 }
 
-fn read_private<'a>(jwk: &'a Object, public: &PublicParts) -> Result<PrivateMembers<'a>, KeyError> {
-    let d = required_str(jwk, "d")?;
+/// The private members of a key with public numbers `public`, from the members
+/// `json::parse_object_with_secrets` set aside (parsed with [`PRIVATE_MEMBERS`]).
+///
+/// Each must be a JSON string written without escapes: base64url never needs one, and an
+/// escaped secret would have to be copied to be unescaped.
+pub(crate) fn read_private<'a>(
+    public: &PublicParts,
+    secrets: &SecretMembers<'a>,
+) -> Result<PrivateMembers<'a>, KeyError> {
+    let required = |name: &'static str| -> Result<&'a str, KeyError> {
+        let (_, raw) = secrets
+            .iter()
+            .find(|(member, _)| *member == name)
+            .ok_or(KeyError::MissingMember(name))?;
+        let text = raw
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .ok_or(KeyError::InvalidMember(name))?;
+        if text.contains('\\') {
+            return Err(KeyError::InvalidPrivateKey);
+        }
+        Ok(text)
+    };
+    let d = required("d")?;
     let rsa_crt = match public {
         PublicParts::Rsa { .. } => {
             // Multi-prime keys (RFC 7518 §6.3.2.7) are not supported.
-            if jwk.contains_key("oth") {
+            if secrets.iter().any(|(member, _)| *member == "oth") {
                 return Err(KeyError::InvalidPrivateKey);
             }
             Some([
-                required_str(jwk, "p")?,
-                required_str(jwk, "q")?,
-                required_str(jwk, "dp")?,
-                required_str(jwk, "dq")?,
-                required_str(jwk, "qi")?,
+                required("p")?,
+                required("q")?,
+                required("dp")?,
+                required("dq")?,
+                required("qi")?,
             ])
         }
         _ => None,

@@ -2,6 +2,8 @@
 //! public keys (RFC 7468), decoded by RustCrypto's `pkcs8`, `pkcs1`, `sec1` and `spki` through
 //! each key crate's own decoder.
 
+use zeroize::Zeroizing;
+
 use crate::error::KeyError;
 use crate::jose::jwk::PublicParts;
 use crate::jose::key_type::EcCurve;
@@ -37,50 +39,71 @@ fn key_block(text: &str) -> Result<(&str, &str), KeyError> {
 
 /// A private key from PEM: `PRIVATE KEY` (PKCS#8: EC P-256/P-384/P-521, Ed25519, RSA),
 /// `RSA PRIVATE KEY` (PKCS#1) or `EC PRIVATE KEY` (SEC1). Encrypted PKCS#8 is refused.
+///
+/// The block is decoded once, into memory zeroized on drop, and each key crate reads the DER
+/// from there (their own `from_*_pem` decode it again for every attempt, and SEC1's into a
+/// buffer that is freed without being zeroized).
 pub(crate) fn private_key(text: &str) -> Result<Secret, KeyError> {
-    let (label, text) = key_block(text)?;
+    let (label, block) = key_block(text)?;
+    let der = secret_der(block, label)?;
     match label {
-        "PRIVATE KEY" => pkcs8_private(text),
+        "PRIVATE KEY" => pkcs8_private(&der),
         "RSA PRIVATE KEY" => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
-            rsa::PrivateKey::from_pkcs1_pem(text)
+            rsa::PrivateKey::from_pkcs1_der(&der)
                 .map(|key| Secret::Rsa(Box::new(key)))
                 .map_err(|_| KeyError::InvalidPem)
         }
-        "EC PRIVATE KEY" => sec1_private(text),
+        "EC PRIVATE KEY" => sec1_private(&der),
         _ => Err(KeyError::InvalidPem),
     }
 }
 
-fn pkcs8_private(text: &str) -> Result<Secret, KeyError> {
+/// The DER inside one PEM block labelled `label` (RFC 7468 strict: 64-character lines),
+/// decoded into a buffer allocated once at its final size and zeroized on drop, even when
+/// decoding fails half-way.
+fn secret_der(block: &str, label: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use pkcs8::der::pem::Decoder;
+    let mut decoder = Decoder::new(block.as_bytes()).map_err(|_| KeyError::InvalidPem)?;
+    if decoder.type_label() != label {
+        return Err(KeyError::InvalidPem);
+    }
+    let mut der = Zeroizing::new(Vec::new());
+    decoder
+        .decode_to_end(&mut der)
+        .map_err(|_| KeyError::InvalidPem)?;
+    Ok(der)
+}
+
+fn pkcs8_private(der: &[u8]) -> Result<Secret, KeyError> {
     use p256::pkcs8::DecodePrivateKey;
-    if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_pem(text) {
+    if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
         return Ok(Secret::P256(key));
     }
-    if let Ok(key) = p384::ecdsa::SigningKey::from_pkcs8_pem(text) {
+    if let Ok(key) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
         return Ok(Secret::P384(key));
     }
-    if let Ok(key) = p521::ecdsa::SigningKey::from_pkcs8_pem(text) {
+    if let Ok(key) = p521::ecdsa::SigningKey::from_pkcs8_der(der) {
         return Ok(Secret::P521(key));
     }
-    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(text) {
+    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
         return Ok(Secret::Ed25519(key));
     }
-    if let Ok(key) = rsa::PrivateKey::from_pkcs8_pem(text) {
+    if let Ok(key) = rsa::PrivateKey::from_pkcs8_der(der) {
         return Ok(Secret::Rsa(Box::new(key)));
     }
     Err(KeyError::InvalidPem)
 }
 
-fn sec1_private(text: &str) -> Result<Secret, KeyError> {
+fn sec1_private(der: &[u8]) -> Result<Secret, KeyError> {
     use p256::elliptic_curve::SecretKey;
-    if let Ok(key) = SecretKey::<p256::NistP256>::from_sec1_pem(text) {
+    if let Ok(key) = SecretKey::<p256::NistP256>::from_sec1_der(der) {
         return Ok(Secret::P256(key.into()));
     }
-    if let Ok(key) = SecretKey::<p384::NistP384>::from_sec1_pem(text) {
+    if let Ok(key) = SecretKey::<p384::NistP384>::from_sec1_der(der) {
         return Ok(Secret::P384(key.into()));
     }
-    if let Ok(key) = SecretKey::<p521::NistP521>::from_sec1_pem(text) {
+    if let Ok(key) = SecretKey::<p521::NistP521>::from_sec1_der(der) {
         return Ok(Secret::P521(key.into()));
     }
     Err(KeyError::InvalidPem)

@@ -54,8 +54,16 @@ impl PublicKey {
         if jwk.len() > MAX_JWK_LEN {
             return Err(KeyError::Malformed(JoseError::Json));
         }
-        let object = json::parse_object(jwk.as_bytes(), json::DEFAULT_MAX_DEPTH)
-            .map_err(KeyError::Malformed)?;
+        // A private JWK given by mistake is refused without copying its private members.
+        let (object, secrets) = json::parse_object_with_secrets(
+            jwk.as_bytes(),
+            json::DEFAULT_MAX_DEPTH,
+            &jwk::PRIVATE_MEMBERS,
+        )
+        .map_err(KeyError::Malformed)?;
+        if !secrets.is_empty() {
+            return Err(KeyError::PrivateKey);
+        }
         Self::from_jwk_object(&object)
     }
 

@@ -127,6 +127,10 @@ impl SigningKey {
     /// [`from_jwk_with_algorithm`](Self::from_jwk_with_algorithm)). The private part must
     /// match the public members; `use` (if present) must be `sig`, `key_ops` must include
     /// `sign`.
+    ///
+    /// The private members are never copied out of `jwk` (only decoded, into memory zeroized
+    /// on drop), so a member written with JSON escapes is refused
+    /// ([`KeyError::InvalidPrivateKey`]). Keep `jwk` itself in a [`Zeroizing`] string.
     pub fn from_jwk(jwk: &str) -> Result<Self, KeyError> {
         Self::read_jwk(jwk, None)
     }
@@ -141,10 +145,16 @@ impl SigningKey {
         if jwk.len() > MAX_JWK_LEN {
             return Err(KeyError::Malformed(JoseError::Json));
         }
-        let object = json::parse_object(jwk.as_bytes(), json::DEFAULT_MAX_DEPTH)
-            .map_err(KeyError::Malformed)?;
+        // The private members stay in the caller's text: only borrowed, never copied, until
+        // decoded into zeroizing buffers.
+        let (object, secrets) = json::parse_object_with_secrets(
+            jwk.as_bytes(),
+            json::DEFAULT_MAX_DEPTH,
+            &jwk::PRIVATE_MEMBERS,
+        )
+        .map_err(KeyError::Malformed)?;
         let read = jwk::read(&object, KeyRole::Sign)?;
-        let private = read.private.ok_or(KeyError::MissingMember("d"))?;
+        let private = jwk::read_private(&read.public, &secrets)?;
         let alg = choose_algorithm(read.public.key_type(), read.alg, wanted)?;
         let secret = secret_from_members(&read.public, &private)?;
         if secret.public_parts() != read.public {
@@ -156,7 +166,8 @@ impl SigningKey {
     /// Reads a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`, any supported type), PKCS#1
     /// (`BEGIN RSA PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`). Encrypted keys are refused.
     /// The algorithm is chosen as for a JWK without `alg`: RSA keys need
-    /// [`from_pem_with_algorithm`](Self::from_pem_with_algorithm).
+    /// [`from_pem_with_algorithm`](Self::from_pem_with_algorithm). The DER is decoded once,
+    /// into memory zeroized on drop.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         Self::read_pem(pem, None)
     }
@@ -190,7 +201,7 @@ impl SigningKey {
         out.push_str(self.alg.as_str());
         out.push_str(r#"","use":"sig""#);
         let mut member = |name: &str, bytes: &[u8]| {
-            let text = Zeroizing::new(base64url::encode(bytes));
+            let text = base64url::encode_secret(bytes);
             out.push_str(",\"");
             out.push_str(name);
             out.push_str("\":\"");
@@ -204,20 +215,23 @@ impl SigningKey {
             Secret::Ed25519(key) => member("d", key.as_bytes()),
             Secret::Rsa(key) => {
                 use rsa::traits::PrivateKeyParts;
-                let trimmed = |n: &rsa::BoxedUint| Zeroizing::new(n.to_be_bytes_trimmed_vartime());
-                member("d", &trimmed(key.d()));
+                let mut number = |name: &str, n: &rsa::BoxedUint| {
+                    let bytes = secret_be_bytes(n);
+                    member(name, trim_leading_zeros(&bytes));
+                };
+                number("d", key.d());
                 if let (Some(p), Some(q)) = (key.primes().first(), key.primes().get(1)) {
-                    member("p", &trimmed(p.as_ref()));
-                    member("q", &trimmed(q.as_ref()));
+                    number("p", p.as_ref());
+                    number("q", q.as_ref());
                 }
                 if let Some(dp) = key.dp() {
-                    member("dp", &trimmed(dp));
+                    number("dp", dp);
                 }
                 if let Some(dq) = key.dq() {
-                    member("dq", &trimmed(dq));
+                    number("dq", dq);
                 }
                 if let Some(qi) = key.crt_coefficient().map(Zeroizing::new) {
-                    member("qi", &trimmed(&qi));
+                    number("qi", &qi);
                 }
             }
         }
@@ -284,6 +298,18 @@ fn choose_algorithm(
     Ok(alg)
 }
 
+/// The big-endian bytes of a secret number, in memory zeroized on drop. (`BoxedUint`'s own
+/// `to_be_bytes_trimmed_vartime` frees an untrimmed copy without zeroizing it.)
+fn secret_be_bytes(n: &rsa::BoxedUint) -> Zeroizing<Box<[u8]>> {
+    Zeroizing::new(n.to_be_bytes())
+}
+
+/// `bytes` without its leading zero octets.
+fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
 /// Any decoding failure of a private member.
 fn invalid<E>(_: E) -> KeyError {
     KeyError::InvalidPrivateKey
@@ -345,13 +371,9 @@ fn secret_from_members(
             // The CRT values must be the key's own (RFC 7518 §6.3.2).
             let same = |given: &str, own: Option<&BoxedUint>| -> Result<bool, KeyError> {
                 let given = number(given)?;
-                let trimmed: &[u8] = {
-                    let start = given.iter().position(|b| *b != 0).unwrap_or(given.len());
-                    &given[start..]
-                };
                 Ok(own.is_some_and(|own| {
-                    let own = Zeroizing::new(own.to_be_bytes_trimmed_vartime());
-                    own.as_ref() == trimmed
+                    let own = secret_be_bytes(own);
+                    trim_leading_zeros(&own) == trim_leading_zeros(&given)
                 }))
             };
             let qinv = key.crt_coefficient().map(Zeroizing::new);
@@ -476,6 +498,39 @@ mod tests {
                 Some(KeyError::InvalidPrivateKey)
             );
         }
+    }
+
+    #[test]
+    fn private_members_must_be_plain_strings() {
+        let key = SigningKey::generate().unwrap();
+        let jwk = key.to_jwk();
+        let object = json::parse_object(jwk.as_bytes(), 8).unwrap();
+        let d = object["d"].as_str().unwrap();
+        // The same `d`, its first character written as a JSON escape: valid JSON, and the
+        // same key to a lax reader, but unescaping would copy the secret.
+        let first = d.chars().next().unwrap();
+        let escaped = jwk.replace(d, &format!("\\u{:04x}{}", first as u32, &d[1..]));
+        assert_eq!(
+            SigningKey::from_jwk(&escaped).err(),
+            Some(KeyError::InvalidPrivateKey)
+        );
+        let number = jwk.replace(&format!("\"{d}\""), "7");
+        assert_eq!(
+            SigningKey::from_jwk(&number).err(),
+            Some(KeyError::InvalidMember("d"))
+        );
+        let twice = jwk.replace(r#""d":"#, &format!(r#""d":"{d}","d":"#));
+        assert_eq!(
+            SigningKey::from_jwk(&twice).err(),
+            Some(KeyError::Malformed(JoseError::DuplicateMember))
+        );
+        let without = jwk.replace(&format!(r#","d":"{d}""#), "");
+        assert_eq!(
+            SigningKey::from_jwk(&without).err(),
+            Some(KeyError::MissingMember("d"))
+        );
+        assert_eq!(PublicKey::from_jwk(&jwk).err(), Some(KeyError::PrivateKey));
+        assert!(SigningKey::from_jwk(&jwk).is_ok());
     }
 
     #[test]
