@@ -862,6 +862,67 @@ impl fmt::Display for GrantError {
 
 impl std::error::Error for GrantError {}
 
+/// Why an encrypted token (a compact JWE, RFC 7516) is refused. Every cryptographic failure —
+/// a wrong key, a bad tag, bad padding, a bad wrapped key, an invalid ephemeral point — is the
+/// one opaque [`DecryptionFailed`](Self::DecryptionFailed), so errors are no decryption oracle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JweError {
+    /// Not five `.`-separated segments, a segment that is not strict base64url, or a protected
+    /// header that is not a JSON object (RFC 7516 §7.1).
+    Malformed,
+    /// The JWE or one of its segments is over its size limit (checked before decoding).
+    TooLarge,
+    /// Refused before any decryption work; the name says what: an algorithm family
+    /// (`"RSA1_5"`, `"RSA-OAEP"`, `"dir"`, `"A*KW"`, `"A*GCMKW"`, `"PBES2"`, an unknown `"alg"` or
+    /// `"enc"`) or a header member (`"zip"`, `"crit"`, `"cty"`, `"epk"`, `"apu"`, `"apv"`).
+    Refused(&'static str),
+    /// No decryption key fits the token (its `kid` is unknown, or none is configured).
+    NoKey,
+    /// Decryption failed. Deliberately opaque.
+    DecryptionFailed,
+    /// The plaintext is not a signed compact JWS (a JWE inside a JWE, or plain JSON): RFC 7519
+    /// §5.2 nested JWTs only.
+    NotNested,
+}
+
+impl JweError {
+    /// A stable snake_case name.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed_jwe",
+            Self::TooLarge => "jwe_too_large",
+            Self::Refused(_) => "jwe_refused",
+            Self::NoKey => "jwe_no_key",
+            Self::DecryptionFailed => "decryption_failed",
+            Self::NotNested => "jwe_not_nested",
+        }
+    }
+
+    /// A short fixed description.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed encrypted token",
+            Self::TooLarge => "encrypted token too large",
+            Self::Refused(_) => "encryption algorithm or header refused",
+            Self::NoKey => "no key to decrypt the token",
+            Self::DecryptionFailed => "the token could not be decrypted",
+            Self::NotNested => "the encrypted token does not hold a signed JWT",
+        }
+    }
+}
+
+impl fmt::Display for JweError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Refused(what) => write!(f, "{}: {what}", self.description()),
+            _ => f.write_str(self.description()),
+        }
+    }
+}
+
+impl std::error::Error for JweError {}
+
 /// A state store that could not answer. Checks that depend on it fail closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -19,7 +19,7 @@ mod time;
 mod token;
 
 pub use error::{
-    Endpoint, Error, ErrorCode, GrantError, JoseError, KeyError, NonceProblem, ProofError,
+    Endpoint, Error, ErrorCode, GrantError, JoseError, JweError, KeyError, NonceProblem, ProofError,
     RequestError, StoreError, TokenError, UpstreamError,
 };
 #[cfg(feature = "http")]

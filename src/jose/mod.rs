@@ -14,6 +14,7 @@ pub(crate) mod base64url;
 pub(crate) mod json;
 pub(crate) mod jwk;
 pub(crate) mod jws;
+pub(crate) mod jwe;
 pub(crate) mod jws_signer;
 pub(crate) mod key_fixes_algorithm;
 pub(crate) mod key_type;
