@@ -19,8 +19,8 @@ mod time;
 mod token;
 
 pub use error::{
-    Endpoint, Error, ErrorCode, GrantError, JoseError, JweError, KeyError, NonceProblem, ProofError,
-    RequestError, StoreError, TokenError, UpstreamError,
+    Endpoint, Error, ErrorCode, GrantError, JoseError, JweError, KeyError, NonceProblem,
+    ProofError, RequestError, StoreError, TokenError, UpstreamError,
 };
 #[cfg(feature = "http")]
 pub use integrations::http::{DPOP, DPOP_NONCE};

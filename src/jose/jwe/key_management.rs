@@ -69,7 +69,10 @@ impl KeyManagement {
         apu: &[u8],
         apv: &[u8],
     ) -> Result<Wrapped, JweError> {
-        todo!("helper: {enc_name}{cek_len}{apu:?}{apv:?}{}", recipient.is_rsa())
+        todo!(
+            "helper: {enc_name}{cek_len}{apu:?}{apv:?}{}",
+            recipient.is_rsa()
+        )
     }
 
     /// Recovers the content encryption key (exactly `cek_len` bytes). `epk` is the header's

@@ -1,0 +1,399 @@
+//! Nested JWTs (RFC 7519 §5.2, §11.2): a signed JWS encrypted to a recipient as a compact
+//! JWE with `cty: "JWT"`, and back.
+
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use crate::error::JweError;
+use crate::jose::base64url;
+use crate::jose::jwe::compact::CompactJwe;
+use crate::jose::jwe::content_encryption::ContentEncryption;
+use crate::jose::jwe::key_management::{KeyManagement, RecipientPrivateKey, RecipientPublicKey};
+
+/// One decryption key: its `alg` (a key is used for one algorithm only, RFC 8725 §3.1), its
+/// `kid`, and the private key.
+pub(crate) struct DecryptionKey {
+    pub(crate) kid: Option<String>,
+    pub(crate) alg: KeyManagement,
+    pub(crate) key: RecipientPrivateKey,
+}
+
+/// Decrypts the nested JWT `text` (at most `max_len` bytes) with the key among `keys` that it
+/// names (`kid`; without one, the only key, if there is exactly one) and that is meant for its
+/// `alg`. Returns the inner compact JWS, still to be verified.
+///
+/// A failure to recover the content key does not stop the work: a random key takes its place
+/// and the content decryption runs and fails as it would for a wrong key (RFC 7516 §11.5), so
+/// neither the error nor the time tells a bad wrapped key from a bad ciphertext.
+pub(crate) fn decrypt(
+    text: &str,
+    keys: &[DecryptionKey],
+    max_len: usize,
+) -> Result<Zeroizing<String>, JweError> {
+    let jwe = CompactJwe::parse(text, max_len)?;
+    let header = &jwe.header;
+    let key = select(keys, header.kid.as_deref(), header.alg)?;
+    let enc = header.enc;
+    let recovered = header.alg.unwrap(
+        &key.key,
+        enc.as_str(),
+        enc.key_len(),
+        header.epk.as_ref(),
+        &header.apu,
+        &header.apv,
+        &jwe.encrypted_key,
+    );
+    let (cek, unwrapped) = match recovered {
+        Ok(cek) if cek.len() == enc.key_len() => (cek, true),
+        Err(JweError::NoKey) => return Err(JweError::NoKey),
+        _ => (random_key(enc.key_len())?, false),
+    };
+    let opened = enc.open(
+        &cek,
+        &jwe.iv,
+        jwe.protected.as_bytes(),
+        &jwe.ciphertext,
+        &jwe.tag,
+    );
+    let plaintext = match opened {
+        Ok(plaintext) if unwrapped => plaintext,
+        _ => return Err(JweError::DecryptionFailed),
+    };
+    inner_jws(plaintext)
+}
+
+/// The key for `kid` and `alg`.
+fn select<'k>(
+    keys: &'k [DecryptionKey],
+    kid: Option<&str>,
+    alg: KeyManagement,
+) -> Result<&'k DecryptionKey, JweError> {
+    let key = match kid {
+        Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+        None if keys.len() == 1 => keys.first(),
+        None => None,
+    };
+    key.filter(|k| k.alg == alg).ok_or(JweError::NoKey)
+}
+
+/// The plaintext as a compact JWS: UTF-8, three segments (a JWE inside a JWE has five; JSON
+/// claims have none).
+fn inner_jws(plaintext: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, JweError> {
+    let text = core::str::from_utf8(&plaintext).map_err(|_| JweError::NotNested)?;
+    let segments = text.split('.').count();
+    let charset_ok = text
+        .bytes()
+        .all(|b| b == b'.' || b == b'-' || b == b'_' || b.is_ascii_alphanumeric());
+    if segments != 3 || !charset_ok {
+        return Err(JweError::NotNested);
+    }
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>, JweError> {
+    let mut key = Zeroizing::new(vec![0u8; len]);
+    getrandom::fill(&mut key).map_err(|_| JweError::DecryptionFailed)?;
+    Ok(key)
+}
+
+/// Encrypts the compact JWS `inner` to `recipient` with `alg` and `enc`, naming the recipient
+/// key `kid` when given: a compact JWE with `cty: "JWT"`.
+pub(crate) fn encrypt(
+    inner: &str,
+    recipient: &RecipientPublicKey,
+    kid: Option<&str>,
+    alg: KeyManagement,
+    enc: ContentEncryption,
+) -> Result<String, JweError> {
+    let wrapped = alg.wrap(recipient, enc.as_str(), enc.key_len(), &[], &[])?;
+    let mut header = json!({ "alg": alg.as_str(), "enc": enc.as_str(), "cty": "JWT" });
+    if let Some(kid) = kid {
+        header["kid"] = Value::from(kid);
+    }
+    if let Some(epk) = wrapped.epk {
+        header["epk"] = epk;
+    }
+    let protected = base64url::encode(header.to_string().as_bytes());
+    let mut iv = vec![0u8; enc.iv_len()];
+    getrandom::fill(&mut iv).map_err(|_| JweError::DecryptionFailed)?;
+    let sealed = enc.seal(&wrapped.cek, &iv, protected.as_bytes(), inner.as_bytes())?;
+    Ok(format!(
+        "{protected}.{}.{}.{}.{}",
+        base64url::encode(&wrapped.encrypted_key),
+        base64url::encode(&iv),
+        base64url::encode(&sealed.ciphertext),
+        base64url::encode(&sealed.tag),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use p256::elliptic_curve::Generate;
+
+    use super::*;
+
+    /// A signed-looking compact JWS (the layer never verifies it: the token verifier does).
+    const INNER: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+
+    fn rsa_key() -> &'static rsa::PrivateKey {
+        static KEY: OnceLock<rsa::PrivateKey> = OnceLock::new();
+        KEY.get_or_init(|| rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap())
+    }
+
+    /// One key pair per supported curve or type, for `alg`.
+    fn pairs(alg: KeyManagement) -> Vec<(RecipientPrivateKey, RecipientPublicKey)> {
+        if alg == KeyManagement::RsaOaep256 {
+            let key = rsa_key().clone();
+            let public = key.to_public_key();
+            return vec![(
+                RecipientPrivateKey::Rsa(Box::new(key)),
+                RecipientPublicKey::Rsa(Box::new(public)),
+            )];
+        }
+        let p256 = p256::SecretKey::try_generate_from_rng(&mut getrandom::SysRng).unwrap();
+        let p384 = p384::SecretKey::try_generate_from_rng(&mut getrandom::SysRng).unwrap();
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).unwrap();
+        let x25519 = x25519_dalek::StaticSecret::from(seed);
+        vec![
+            (
+                RecipientPrivateKey::P256(p256.clone()),
+                RecipientPublicKey::P256(p256.public_key()),
+            ),
+            (
+                RecipientPrivateKey::P384(p384.clone()),
+                RecipientPublicKey::P384(p384.public_key()),
+            ),
+            (
+                RecipientPrivateKey::X25519(x25519.clone()),
+                RecipientPublicKey::X25519(x25519_dalek::PublicKey::from(&x25519)),
+            ),
+        ]
+    }
+
+    const ALGS: [KeyManagement; 4] = [
+        KeyManagement::EcdhEs,
+        KeyManagement::EcdhEsA128Kw,
+        KeyManagement::EcdhEsA256Kw,
+        KeyManagement::RsaOaep256,
+    ];
+    const ENCS: [ContentEncryption; 4] = [
+        ContentEncryption::A128Gcm,
+        ContentEncryption::A256Gcm,
+        ContentEncryption::A128CbcHs256,
+        ContentEncryption::A256CbcHs512,
+    ];
+
+    fn only(alg: KeyManagement, key: RecipientPrivateKey) -> Vec<DecryptionKey> {
+        vec![DecryptionKey {
+            kid: Some("k1".into()),
+            alg,
+            key,
+        }]
+    }
+
+    #[test]
+    fn every_algorithm_and_curve_round_trips() {
+        for alg in ALGS {
+            for (private, public) in pairs(alg) {
+                let keys = only(alg, private);
+                for enc in ENCS {
+                    let jwe = encrypt(INNER, &public, Some("k1"), alg, enc).unwrap();
+                    assert_eq!(jwe.split('.').count(), 5);
+                    let inner = decrypt(&jwe, &keys, crate::jose::jwe::compact::MAX_JWE_LEN)
+                        .unwrap_or_else(|e| panic!("{alg:?} {enc:?}: {e}"));
+                    assert_eq!(inner.as_str(), INNER);
+                }
+            }
+        }
+    }
+
+    fn decrypt_default(jwe: &str, keys: &[DecryptionKey]) -> Result<Zeroizing<String>, JweError> {
+        decrypt(jwe, keys, crate::jose::jwe::compact::MAX_JWE_LEN)
+    }
+
+    #[test]
+    fn tampering_anywhere_is_one_opaque_failure() {
+        for alg in [
+            KeyManagement::EcdhEsA128Kw,
+            KeyManagement::RsaOaep256,
+            KeyManagement::EcdhEs,
+        ] {
+            let (private, public) = pairs(alg).remove(0);
+            let keys = only(alg, private);
+            for enc in [ContentEncryption::A256Gcm, ContentEncryption::A128CbcHs256] {
+                let jwe = encrypt(INNER, &public, Some("k1"), alg, enc).unwrap();
+                let parts: Vec<&str> = jwe.split('.').collect();
+                // Every segment but the header (whose changes the policy may catch first),
+                // with one byte flipped after decoding.
+                for index in 1..5 {
+                    let mut bytes = base64url::decode(parts[index]).unwrap();
+                    if bytes.is_empty() {
+                        continue; // direct ECDH-ES has no encrypted key
+                    }
+                    bytes[0] ^= 1;
+                    let mut changed: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+                    changed[index] = base64url::encode(&bytes);
+                    assert_eq!(
+                        decrypt_default(&changed.join("."), &keys).err(),
+                        Some(JweError::DecryptionFailed),
+                        "{alg:?} {enc:?} segment {index}"
+                    );
+                }
+                // The header is authenticated: a re-encoded header with an extra member fails.
+                let mut header: Value =
+                    serde_json::from_slice(&base64url::decode(parts[0]).unwrap()).unwrap();
+                header["x"] = Value::from(1);
+                let mut changed: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+                changed[0] = base64url::encode(header.to_string().as_bytes());
+                assert_eq!(
+                    decrypt_default(&changed.join("."), &keys).err(),
+                    Some(JweError::DecryptionFailed)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_chosen_by_kid_and_fixed_to_their_alg() {
+        let (private, public) = pairs(KeyManagement::EcdhEsA256Kw).remove(0);
+        let jwe = |kid| {
+            encrypt(
+                INNER,
+                &public,
+                kid,
+                KeyManagement::EcdhEsA256Kw,
+                ContentEncryption::A256Gcm,
+            )
+            .unwrap()
+        };
+        let keys = only(KeyManagement::EcdhEsA256Kw, private);
+        assert!(decrypt_default(&jwe(Some("k1")), &keys).is_ok());
+        // A single key also opens a token without `kid`.
+        assert!(decrypt_default(&jwe(None), &keys).is_ok());
+        assert_eq!(
+            decrypt_default(&jwe(Some("k2")), &keys).err(),
+            Some(JweError::NoKey)
+        );
+        assert_eq!(
+            decrypt_default(&jwe(Some("k1")), &[]).err(),
+            Some(JweError::NoKey)
+        );
+        // The key is meant for ECDH-ES+A256KW: a token asking for another alg does not get it.
+        let (private, public) = pairs(KeyManagement::EcdhEs).remove(0);
+        let keys = only(KeyManagement::EcdhEsA128Kw, private);
+        let other = encrypt(
+            INNER,
+            &public,
+            Some("k1"),
+            KeyManagement::EcdhEs,
+            ContentEncryption::A256Gcm,
+        )
+        .unwrap();
+        assert_eq!(decrypt_default(&other, &keys).err(), Some(JweError::NoKey));
+        // Two keys and no kid: ambiguous, refused rather than tried one by one.
+        let (a, public_a) = pairs(KeyManagement::EcdhEs).remove(0);
+        let (b, _) = pairs(KeyManagement::EcdhEs).remove(0);
+        let keys = vec![
+            DecryptionKey {
+                kid: Some("a".into()),
+                alg: KeyManagement::EcdhEs,
+                key: a,
+            },
+            DecryptionKey {
+                kid: Some("b".into()),
+                alg: KeyManagement::EcdhEs,
+                key: b,
+            },
+        ];
+        let no_kid = encrypt(
+            INNER,
+            &public_a,
+            None,
+            KeyManagement::EcdhEs,
+            ContentEncryption::A128Gcm,
+        )
+        .unwrap();
+        assert_eq!(decrypt_default(&no_kid, &keys).err(), Some(JweError::NoKey));
+        let named = encrypt(
+            INNER,
+            &public_a,
+            Some("a"),
+            KeyManagement::EcdhEs,
+            ContentEncryption::A128Gcm,
+        )
+        .unwrap();
+        assert!(decrypt_default(&named, &keys).is_ok());
+    }
+
+    #[test]
+    fn only_a_signed_jws_may_be_inside() {
+        let (private, public) = pairs(KeyManagement::EcdhEs).remove(0);
+        let keys = only(KeyManagement::EcdhEs, private);
+        let seal = |inner: &str| {
+            encrypt(
+                inner,
+                &public,
+                Some("k1"),
+                KeyManagement::EcdhEs,
+                ContentEncryption::A256Gcm,
+            )
+            .unwrap()
+        };
+        let inside = seal(INNER);
+        for plaintext in [
+            inside.as_str(),      // a JWE inside a JWE
+            r#"{"sub":"alice"}"#, // bare claims
+            "a.b",                // not three segments
+            "a.b.c d",            // not base64url
+        ] {
+            assert_eq!(
+                decrypt_default(&seal(plaintext), &keys).err(),
+                Some(JweError::NotNested),
+                "{plaintext}"
+            );
+        }
+    }
+
+    fn cookbook(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/data/jose-cookbook/jwe/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn rfc7520_examples_with_refused_algorithms_are_refused() {
+        for (file, family) in [
+            (
+                "5_1.key_encryption_using_rsa_v15_and_aes-hmac-sha2.json",
+                "RSA1_5",
+            ),
+            (
+                "5_2.key_encryption_using_rsa-oaep_with_aes-gcm.json",
+                "RSA-OAEP",
+            ),
+            (
+                "5_3.key_wrap_using_pbes2-aes-keywrap_with-aes-cbc-hmac-sha2.json",
+                "PBES2",
+            ),
+            ("5_6.direct_encryption_using_aes-gcm.json", "dir"),
+            (
+                "5_7.key_wrap_using_aes-gcm_keywrap_with_aes-cbc-hmac-sha2.json",
+                "A*GCMKW",
+            ),
+            ("5_8.key_wrap_using_aes-keywrap_with_aes-gcm.json", "A*KW"),
+        ] {
+            let example = cookbook(file);
+            let compact = example["output"]["compact"].as_str().unwrap();
+            assert_eq!(
+                decrypt_default(compact, &[]).err(),
+                Some(JweError::Refused(family)),
+                "{file}"
+            );
+        }
+    }
+}
