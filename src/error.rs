@@ -710,6 +710,12 @@ pub enum TokenError {
     /// The introspection answer's `token_type` contradicts its `cnf` (a bound token that is
     /// not `DPoP`, or `DPoP` without `cnf.jkt`).
     WrongTokenType,
+    /// An encrypted token (compact JWE) that cannot be decrypted, or whose algorithms or
+    /// header are refused.
+    Jwe(JweError),
+    /// A plain signed token where the verifier requires encrypted ones
+    /// (`TokenVerifier::requiring_encryption`).
+    NotEncrypted,
 }
 
 impl TokenError {
@@ -736,6 +742,8 @@ impl TokenError {
             Self::BearerNotAccepted => "bearer_not_accepted",
             Self::Inactive => "token_inactive",
             Self::WrongTokenType => "wrong_token_type",
+            Self::Jwe(e) => e.reason(),
+            Self::NotEncrypted => "token_not_encrypted",
         }
     }
 
@@ -762,6 +770,8 @@ impl TokenError {
             Self::BearerNotAccepted => "DPoP scheme required",
             Self::Inactive => "access token not active",
             Self::WrongTokenType => "access token type does not match its binding",
+            Self::Jwe(e) => e.description(),
+            Self::NotEncrypted => "access token must be encrypted",
         }
     }
 }
@@ -770,6 +780,7 @@ impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Jose(e) => e.fmt(f),
+            Self::Jwe(e) => e.fmt(f),
             Self::MissingClaim(name) => write!(f, "missing claim `{name}`"),
             Self::InvalidClaim(name) => write!(f, "invalid claim `{name}`"),
             Self::Expired { exp, now } => write!(f, "expired at {exp}, now {now}"),

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::error::{Error, ProofError, TokenError};
+use crate::jose::jwe::compact;
+use crate::jose::jwe::nested::DecryptionKey;
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;
@@ -11,6 +13,7 @@ use crate::remote_issuer::introspection::Introspector;
 use crate::resource::authorization::{self, Scheme};
 use crate::resource::challenge;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
+use crate::resource::token_decryption::{SignedToken, TokenDecryption};
 use crate::resource::trusted_issuers::TrustedIssuers;
 use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore, RevocationStore};
 use crate::time::{Clock, UnixTime};
@@ -241,6 +244,7 @@ pub struct RequestGuard<R = MemoryReplayStore, V = MemoryRevocationStore> {
     revocation: V,
     cache: TokenCache,
     introspector: Option<Arc<Introspector>>,
+    decryption: TokenDecryption,
     realm: Option<String>,
     resource_metadata: Option<String>,
     accept_bearer: bool,
@@ -256,6 +260,7 @@ impl RequestGuard {
             revocation: MemoryRevocationStore::new(),
             cache: TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY),
             introspector: None,
+            decryption: TokenDecryption::default(),
             realm: None,
             resource_metadata: None,
             accept_bearer: false,
@@ -272,6 +277,7 @@ impl<R, V> RequestGuard<R, V> {
             revocation: self.revocation,
             cache: self.cache,
             introspector: self.introspector,
+            decryption: self.decryption,
             realm: self.realm,
             resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
@@ -286,6 +292,7 @@ impl<R, V> RequestGuard<R, V> {
             revocation,
             cache: self.cache,
             introspector: self.introspector,
+            decryption: self.decryption,
             realm: self.realm,
             resource_metadata: self.resource_metadata,
             accept_bearer: self.accept_bearer,
@@ -336,6 +343,22 @@ impl<R, V> RequestGuard<R, V> {
     pub fn with_issuer(mut self, tokens: TokenVerifier) -> Result<Self, Error> {
         self.issuers.push(tokens)?;
         Ok(self)
+    }
+
+    /// Decrypts encrypted access tokens (nested JWTs, RFC 7519 §5.2) with `key` before
+    /// verifying the signed token inside as usual; call once per key (rotation: the token's
+    /// `kid` picks). The DPoP `ath` stays the hash of the token as presented (RFC 9449 §4.2),
+    /// and the verified-token cache is keyed on it, so a warm request decrypts nothing.
+    pub(crate) fn with_decryption_key_parts(mut self, key: DecryptionKey) -> Self {
+        self.decryption.add(key);
+        self
+    }
+
+    /// Refuses tokens that are not encrypted (`invalid_token`, [`TokenError::NotEncrypted`]):
+    /// for a deployment whose authorization server encrypts every token. Off by default.
+    pub fn requiring_encrypted_tokens(mut self) -> Self {
+        self.decryption.require();
+        self
     }
 
     /// Sends opaque tokens — anything that is not a compact JWS — to `introspector`
@@ -446,7 +469,9 @@ impl<R, V> RequestGuard<R, V> {
             // remote key set refetches (at most once per its interval) and the token gets one
             // more try.
             Err(Error::InvalidToken(TokenError::UnknownKey)) => {
-                match self.issuers.for_token(token) {
+                let signed = self.signed_token(token);
+                let verifier = signed.and_then(|signed| self.issuers.for_token(signed.as_str()));
+                match verifier {
                     Ok(verifier) if verifier.refresh_for_unknown_kid(now).await => {
                         self.verified_token(token, &hash, now)
                     }
@@ -513,10 +538,20 @@ impl<R, V> RequestGuard<R, V> {
         self.bind(request, verified.shared_claims().clone(), hash, scheme, now)
     }
 
-    /// The introspector, when one is configured and `token` is not a compact JWS.
+    /// The introspector, when one is configured and `token` is not a compact JWS (nor a
+    /// compact JWE this guard holds keys for).
     fn opaque_token_introspector(&self, token: &str) -> Option<&Introspector> {
         let introspector = self.introspector.as_deref()?;
-        (token.split('.').count() != 3).then_some(introspector)
+        let local = token.split('.').count() == 3
+            || (self.decryption.has_keys() && compact::looks_like_jwe(token));
+        (!local).then_some(introspector)
+    }
+
+    /// The signed token to verify for the presented `token`: decrypted if it is a JWE (with
+    /// no decryption key configured, an encrypted token is refused: `JweError::NoKey`).
+    fn signed_token<'t>(&self, token: &'t str) -> Result<SignedToken<'t>, Error> {
+        let max_len = self.issuers.first().options().max_token_len;
+        self.decryption.signed(token, max_len)
     }
 
     /// An opaque token is sent to the authorization server only within the size limit.
@@ -572,6 +607,9 @@ impl<R, V> RequestGuard<R, V> {
         hash: &TokenHash,
         now: UnixTime,
     ) -> Result<VerifiedToken, Error> {
+        // Before the cache: a plain token cached earlier must not pass once encryption is
+        // required.
+        self.decryption.check_required(token)?;
         if let Some(cached) = self.cache.get(hash, now) {
             let verifier = self
                 .issuers
@@ -585,7 +623,9 @@ impl<R, V> RequestGuard<R, V> {
             verifier.check_times(cached.claims(), now)?;
             return Ok(cached);
         }
-        let verified = self.issuers.for_token(token)?.verify(token, now)?;
+        let signed = self.signed_token(token)?;
+        let signed = signed.as_str();
+        let verified = self.issuers.for_token(signed)?.verify(signed, now)?;
         self.cache.insert(hash, &verified);
         Ok(verified)
     }

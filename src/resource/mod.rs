@@ -7,4 +7,5 @@ pub(crate) mod guard;
 pub(crate) mod protected_resource_metadata;
 pub(crate) mod public_url;
 pub(crate) mod token_cache;
+pub(crate) mod token_decryption;
 pub(crate) mod trusted_issuers;

@@ -4,6 +4,9 @@ use rand_core::TryCryptoRng;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::jose::jwe::content_encryption::ContentEncryption;
+use crate::jose::jwe::key_management::{KeyManagement, RecipientPublicKey};
+use crate::jose::jwe::nested;
 use crate::jose::thumbprint::Thumbprint;
 use crate::jose::{base64url, jws};
 use crate::secure_url;
@@ -130,6 +133,16 @@ pub struct TokenIssuer {
     keys: IssuerKeys,
     lifetime_secs: u64,
     insecure_http: bool,
+    encryption: Vec<AudienceEncryption>,
+}
+
+/// Tokens for `audience` are encrypted to its key (issue 15).
+pub(crate) struct AudienceEncryption {
+    pub(crate) audience: String,
+    pub(crate) recipient: RecipientPublicKey,
+    pub(crate) kid: Option<String>,
+    pub(crate) alg: KeyManagement,
+    pub(crate) enc: ContentEncryption,
 }
 
 impl TokenIssuer {
@@ -145,6 +158,29 @@ impl TokenIssuer {
             keys,
             lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             insecure_http: false,
+            encryption: Vec::new(),
+        }
+    }
+
+    /// Encrypts tokens for `encryption.audience` to its key: the signed `at+jwt` becomes a
+    /// nested JWT (RFC 7519 §5.2), a compact JWE with `cty: "JWT"`. A token for several
+    /// audiences one of which has a key is refused (a compact JWE has one recipient).
+    pub(crate) fn with_encryption_parts(mut self, encryption: AudienceEncryption) -> Self {
+        self.encryption
+            .retain(|e| e.audience != encryption.audience);
+        self.encryption.push(encryption);
+        self
+    }
+
+    /// The encryption for a token to `audiences`, if any.
+    fn encryption_for(&self, audiences: &[String]) -> Result<Option<&AudienceEncryption>, Error> {
+        let mut configured = audiences
+            .iter()
+            .filter_map(|aud| self.encryption.iter().find(|e| &e.audience == aud));
+        match (configured.next(), audiences.len()) {
+            (None, _) => Ok(None),
+            (Some(encryption), 1) => Ok(Some(encryption)),
+            (Some(_), _) => Err(Error::InvalidArgument("audience")),
         }
     }
 
@@ -250,11 +286,17 @@ impl TokenIssuer {
         );
         // Serializing a map of JSON values cannot fail.
         let payload = serde_json::to_vec(&claims).map_err(|_| Error::InvalidArgument("extra"))?;
-        let access_token = jws::sign(
+        let encryption = self.encryption_for(&request.audience)?;
+        let signed = jws::sign(
             &base64url::encode(header.as_bytes()),
             &payload,
             self.keys.active(),
         )?;
+        let access_token = match encryption {
+            None => signed,
+            Some(e) => nested::encrypt(&signed, &e.recipient, e.kid.as_deref(), e.alg, e.enc)
+                .map_err(|_| Error::Randomness)?,
+        };
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,
@@ -269,4 +311,15 @@ fn checked_lifetime(secs: u64) -> Result<u64, Error> {
         return Err(Error::InvalidArgument("lifetime_secs"));
     }
     Ok(secs)
+}
+
+impl core::fmt::Debug for AudienceEncryption {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AudienceEncryption")
+            .field("audience", &self.audience)
+            .field("kid", &self.kid)
+            .field("alg", &self.alg.as_str())
+            .field("enc", &self.enc.as_str())
+            .finish_non_exhaustive()
+    }
 }
