@@ -545,7 +545,8 @@ pub enum KeyError {
     InvalidMember(&'static str),
     /// `kty` is not `EC`, `OKP` or `RSA` (`oct` and other symmetric keys are never used).
     UnsupportedKeyType,
-    /// `crv` is not `P-256`, `P-384`, `P-521` (EC) or `Ed25519` (OKP).
+    /// `crv` is not `P-256`, `P-384`, `P-521` (EC) or `Ed25519` (OKP) for a signature key, not
+    /// `P-256`, `P-384` (EC) or `X25519` (OKP) for an encryption key.
     UnsupportedCurve,
     /// A coordinate or OKP public key is not exactly the curve's length of strict base64url.
     InvalidCoordinate,
@@ -574,9 +575,11 @@ pub enum KeyError {
     /// The private scalar is out of range or does not match `x`/`y`.
     InvalidPrivateKey,
     /// `alg` is present and is not a supported signature algorithm that fits the key (or not
-    /// the one asked for).
+    /// the one asked for); for an encryption key, `alg` is not a supported JWE key management
+    /// algorithm that fits the key.
     WrongAlgorithm,
-    /// `use` is present and is not `sig`, or `key_ops` does not allow the operation.
+    /// `use` is present and is not `sig` (`enc` for an encryption key), or `key_ops` does not
+    /// allow the operation.
     WrongUse,
     /// A key set names the same `kid` twice (ambiguous, refused).
     DuplicateKid,
@@ -629,7 +632,7 @@ impl KeyError {
             Self::PrivateKey => "private key where a public key belongs",
             Self::InvalidPrivateKey => "invalid private key",
             Self::WrongAlgorithm => "key alg does not fit",
-            Self::WrongUse => "key not for signatures",
+            Self::WrongUse => "key use does not fit",
             Self::DuplicateKid => "duplicate kid in key set",
             Self::NoUsableKey => "no usable signing key in key set",
         }

@@ -192,7 +192,7 @@ pub(crate) fn kid(jwk: &Object) -> Result<Option<&str>, KeyError> {
     }
 }
 
-fn read_ec(jwk: &Object) -> Result<PublicParts, KeyError> {
+pub(crate) fn read_ec(jwk: &Object) -> Result<PublicParts, KeyError> {
     let curve = EcCurve::from_name(required_str(jwk, "crv")?).ok_or(KeyError::UnsupportedCurve)?;
     let len = curve.coordinate_len();
     Ok(PublicParts::Ec {
@@ -211,7 +211,7 @@ fn read_okp(jwk: &Object) -> Result<PublicParts, KeyError> {
     Ok(PublicParts::Ed25519 { x })
 }
 
-fn read_rsa(jwk: &Object) -> Result<PublicParts, KeyError> {
+pub(crate) fn read_rsa(jwk: &Object) -> Result<PublicParts, KeyError> {
     let n_text = required_str(jwk, "n")?;
     // Refuse an oversized modulus before decoding it.
     if n_text.len() > MAX_RSA_BITS.div_ceil(6) + 1 {
@@ -239,6 +239,14 @@ pub(crate) fn read_private<'a>(
     public: &PublicParts,
     secrets: &SecretMembers<'a>,
 ) -> Result<PrivateMembers<'a>, KeyError> {
+    read_private_members(secrets, matches!(public, PublicParts::Rsa { .. }))
+}
+
+/// [`read_private`] for any key type: `d` always, and for an RSA key (`rsa`) its CRT members.
+pub(crate) fn read_private_members<'a>(
+    secrets: &SecretMembers<'a>,
+    rsa: bool,
+) -> Result<PrivateMembers<'a>, KeyError> {
     let required = |name: &'static str| -> Result<&'a str, KeyError> {
         let (_, raw) = secrets
             .iter()
@@ -254,21 +262,20 @@ pub(crate) fn read_private<'a>(
         Ok(text)
     };
     let d = required("d")?;
-    let rsa_crt = match public {
-        PublicParts::Rsa { .. } => {
-            // Multi-prime keys (RFC 7518 §6.3.2.7) are not supported.
-            if secrets.iter().any(|(member, _)| *member == "oth") {
-                return Err(KeyError::InvalidPrivateKey);
-            }
-            Some([
-                required("p")?,
-                required("q")?,
-                required("dp")?,
-                required("dq")?,
-                required("qi")?,
-            ])
+    let rsa_crt = if rsa {
+        // Multi-prime keys (RFC 7518 §6.3.2.7) are not supported.
+        if secrets.iter().any(|(member, _)| *member == "oth") {
+            return Err(KeyError::InvalidPrivateKey);
         }
-        _ => None,
+        Some([
+            required("p")?,
+            required("q")?,
+            required("dp")?,
+            required("dq")?,
+            required("qi")?,
+        ])
+    } else {
+        None
     };
     Ok(PrivateMembers { d, rsa_crt })
 }
@@ -304,11 +311,14 @@ fn bit_length(bytes: &[u8]) -> usize {
     }
 }
 
-fn required_str<'a>(jwk: &'a Object, name: &'static str) -> Result<&'a str, KeyError> {
+pub(crate) fn required_str<'a>(jwk: &'a Object, name: &'static str) -> Result<&'a str, KeyError> {
     optional_str(jwk, name)?.ok_or(KeyError::MissingMember(name))
 }
 
-fn optional_str<'a>(jwk: &'a Object, name: &'static str) -> Result<Option<&'a str>, KeyError> {
+pub(crate) fn optional_str<'a>(
+    jwk: &'a Object,
+    name: &'static str,
+) -> Result<Option<&'a str>, KeyError> {
     match jwk.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),

@@ -44,8 +44,7 @@ fn key_block(text: &str) -> Result<(&str, &str), KeyError> {
 /// from there (their own `from_*_pem` decode it again for every attempt, and SEC1's into a
 /// buffer that is freed without being zeroized).
 pub(crate) fn private_key(text: &str) -> Result<Secret, KeyError> {
-    let (label, block) = key_block(text)?;
-    let der = secret_der(block, label)?;
+    let (label, der) = private_der(text)?;
     match label {
         "PRIVATE KEY" => pkcs8_private(&der),
         "RSA PRIVATE KEY" => {
@@ -57,6 +56,13 @@ pub(crate) fn private_key(text: &str) -> Result<Secret, KeyError> {
         "EC PRIVATE KEY" => sec1_private(&der),
         _ => Err(KeyError::InvalidPem),
     }
+}
+
+/// The first key block of `text` (see [`key_block`]): its label and its DER, decoded into
+/// memory zeroized on drop (see [`secret_der`]). For private keys of any kind.
+pub(crate) fn private_der(text: &str) -> Result<(&str, Zeroizing<Vec<u8>>), KeyError> {
+    let (label, block) = key_block(text)?;
+    Ok((label, secret_der(block, label)?))
 }
 
 /// The DER inside one PEM block labelled `label` (RFC 7468 strict: 64-character lines),

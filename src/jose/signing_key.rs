@@ -300,12 +300,12 @@ fn choose_algorithm(
 
 /// The big-endian bytes of a secret number, in memory zeroized on drop. (`BoxedUint`'s own
 /// `to_be_bytes_trimmed_vartime` frees an untrimmed copy without zeroizing it.)
-fn secret_be_bytes(n: &rsa::BoxedUint) -> Zeroizing<Box<[u8]>> {
+pub(crate) fn secret_be_bytes(n: &rsa::BoxedUint) -> Zeroizing<Box<[u8]>> {
     Zeroizing::new(n.to_be_bytes())
 }
 
 /// `bytes` without its leading zero octets.
-fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
+pub(crate) fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     &bytes[start..]
 }
@@ -316,7 +316,7 @@ fn invalid<E>(_: E) -> KeyError {
 }
 
 /// Builds the secret from a private JWK's members.
-fn secret_from_members(
+pub(crate) fn secret_from_members(
     public: &PublicParts,
     private: &PrivateMembers<'_>,
 ) -> Result<Secret, KeyError> {

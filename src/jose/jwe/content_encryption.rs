@@ -19,12 +19,17 @@ type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
-/// An `enc` value this crate supports.
+/// A JWE content encryption algorithm (the `enc` header, RFC 7518 §5) this crate supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum ContentEncryption {
+#[non_exhaustive]
+pub enum ContentEncryption {
+    /// `A128GCM` (RFC 7518 §5.3): AES-128 in GCM.
     A128Gcm,
+    /// `A256GCM` (RFC 7518 §5.3): AES-256 in GCM.
     A256Gcm,
+    /// `A128CBC-HS256` (RFC 7518 §5.2.3): AES-128-CBC with HMAC-SHA-256.
     A128CbcHs256,
+    /// `A256CBC-HS512` (RFC 7518 §5.2.5): AES-256-CBC with HMAC-SHA-512.
     A256CbcHs512,
 }
 
@@ -47,7 +52,7 @@ impl ContentEncryption {
     }
 
     /// The registered `enc` name.
-    pub(crate) const fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::A128Gcm => "A128GCM",
             Self::A256Gcm => "A256GCM",

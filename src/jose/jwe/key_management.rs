@@ -9,12 +9,20 @@ use crate::error::JweError;
 use crate::jose::base64url;
 use crate::jose::jwk::{MAX_RSA_BITS, MIN_RSA_BITS};
 
-/// An `alg` value this crate supports for JWE.
+/// A JWE key management algorithm (the `alg` header) this crate supports: only asymmetric
+/// ones, each fixed by the recipient's key (RFC 8725 §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum KeyManagement {
+#[non_exhaustive]
+pub enum KeyManagement {
+    /// `ECDH-ES` (RFC 7518 §4.6): ECDH on P-256, P-384 or X25519 (RFC 8037 §3.2), the Concat
+    /// KDF output used directly as the content encryption key.
     EcdhEs,
+    /// `ECDH-ES+A128KW` (RFC 7518 §4.6): ECDH-ES deriving a 128-bit AES key-wrap key.
     EcdhEsA128Kw,
+    /// `ECDH-ES+A256KW` (RFC 7518 §4.6): ECDH-ES deriving a 256-bit AES key-wrap key.
     EcdhEsA256Kw,
+    /// `RSA-OAEP-256` (RFC 7518 §4.3): RSAES-OAEP with SHA-256 and MGF1-SHA-256, keys of
+    /// 2048–8192 bits.
     RsaOaep256,
 }
 
@@ -58,7 +66,7 @@ impl KeyManagement {
     }
 
     /// The registered `alg` name.
-    pub(crate) const fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::EcdhEs => "ECDH-ES",
             Self::EcdhEsA128Kw => "ECDH-ES+A128KW",
