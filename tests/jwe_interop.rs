@@ -10,7 +10,7 @@ use keybound::{
     ContentEncryption, DecryptionKey, EncryptionKey, IssuerKeys, ProofSigner, RequestGuard,
     ResourceRequest, SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
 };
-use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::sec1::ToSec1Point;
 use p256::elliptic_curve::Generate;
 use serde_json::{json, Value};
 
@@ -40,7 +40,12 @@ fn kdf(z: &[u8], algorithm_id: &str, len: usize) -> Vec<u8> {
     out
 }
 
-fn gcm_seal<C: AeadInOut + KeyInit>(cek: &[u8], iv: &[u8], aad: &[u8], msg: &[u8]) -> (Vec<u8>, Vec<u8>) {
+fn gcm_seal<C: AeadInOut + KeyInit>(
+    cek: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    msg: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
     let cipher = C::new_from_slice(cek).unwrap();
     let nonce = aes_gcm::aead::Nonce::<C>::try_from(iv).unwrap();
     let mut buffer = msg.to_vec();
@@ -50,7 +55,13 @@ fn gcm_seal<C: AeadInOut + KeyInit>(cek: &[u8], iv: &[u8], aad: &[u8], msg: &[u8
     (buffer, tag.to_vec())
 }
 
-fn gcm_open<C: AeadInOut + KeyInit>(cek: &[u8], iv: &[u8], aad: &[u8], ct: &[u8], tag: &[u8]) -> Vec<u8> {
+fn gcm_open<C: AeadInOut + KeyInit>(
+    cek: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+) -> Vec<u8> {
     let cipher = C::new_from_slice(cek).unwrap();
     let nonce = aes_gcm::aead::Nonce::<C>::try_from(iv).unwrap();
     let tag = aes_gcm::aead::Tag::<C>::try_from(tag).unwrap();
@@ -70,17 +81,31 @@ fn random<const N: usize>() -> [u8; N] {
 /// A signed, DPoP-bound `at+jwt` for `client` (keybound signs; the encryption is the test's).
 fn signed_token(issuer: &TokenIssuer, client: &ProofSigner) -> String {
     issuer
-        .issue(&TokenRequest::new("alice", AUD, "app", client.thumbprint()), UnixTime::now())
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            UnixTime::now(),
+        )
         .unwrap()
         .access_token
 }
 
-fn call(guard: &RequestGuard, client: &ProofSigner, token: &str) -> Result<keybound::Authorized, keybound::Rejection> {
+fn call(
+    guard: &RequestGuard,
+    client: &ProofSigner,
+    token: &str,
+) -> Result<keybound::Authorized, keybound::Rejection> {
     let now = UnixTime::now();
-    let proof = client.proof("GET", URL).with_access_token(token).sign(now).unwrap();
+    let proof = client
+        .proof("GET", URL)
+        .with_access_token(token)
+        .sign(now)
+        .unwrap();
     let authorization = format!("DPoP {token}");
     let (authorization, dpop) = ([authorization.as_str()], [proof.as_str()]);
-    guard.check(&ResourceRequest::new("GET", URL, &authorization, &dpop), now)
+    guard.check(
+        &ResourceRequest::new("GET", URL, &authorization, &dpop),
+        now,
+    )
 }
 
 struct P256Recipient {
@@ -89,11 +114,13 @@ struct P256Recipient {
 
 impl P256Recipient {
     fn new() -> Self {
-        Self { secret: p256::SecretKey::try_generate_from_rng(&mut getrandom::SysRng).unwrap() }
+        Self {
+            secret: p256::SecretKey::try_generate_from_rng(&mut getrandom::SysRng).unwrap(),
+        }
     }
 
     fn public_jwk(&self) -> Value {
-        let point = self.secret.public_key().to_encoded_point(false);
+        let point = self.secret.public_key().to_sec1_point(false);
         json!({
             "kty": "EC", "crv": "P-256", "kid": "rs-1", "use": "enc", "alg": "ECDH-ES+A256KW",
             "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap()),
@@ -118,15 +145,22 @@ fn independent_encrypt_p256(inner: &str, recipient: &p256::PublicKey) -> String 
         .unwrap()
         .wrap_key(&cek, &mut wrapped)
         .unwrap();
-    let point = ephemeral.public_key().to_encoded_point(false);
+    let point = ephemeral.public_key().to_sec1_point(false);
     let header = json!({
         "alg": "ECDH-ES+A256KW", "enc": "A256GCM", "cty": "JWT", "kid": "rs-1",
         "epk": {"kty": "EC", "crv": "P-256", "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap())},
     });
     let protected = b64(header.to_string().as_bytes());
     let iv: [u8; 12] = random();
-    let (ct, tag) = gcm_seal::<aes_gcm::Aes256Gcm>(&cek, &iv, protected.as_bytes(), inner.as_bytes());
-    format!("{protected}.{}.{}.{}.{}", b64(&wrapped), b64(&iv), b64(&ct), b64(&tag))
+    let (ct, tag) =
+        gcm_seal::<aes_gcm::Aes256Gcm>(&cek, &iv, protected.as_bytes(), inner.as_bytes());
+    format!(
+        "{protected}.{}.{}.{}.{}",
+        b64(&wrapped),
+        b64(&iv),
+        b64(&ct),
+        b64(&tag)
+    )
 }
 
 #[test]
@@ -134,7 +168,10 @@ fn keybound_accepts_a_jwe_made_by_an_independent_pipeline() {
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
     let recipient = P256Recipient::new();
     let client = ProofSigner::new(SigningKey::generate().unwrap());
-    let jwe = independent_encrypt_p256(&signed_token(&issuer, &client), &recipient.secret.public_key());
+    let jwe = independent_encrypt_p256(
+        &signed_token(&issuer, &client),
+        &recipient.secret.public_key(),
+    );
     let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
         .with_decryption_key(DecryptionKey::from_jwk(&recipient.private_jwk()).unwrap());
     let authorized = call(&guard, &client, &jwe).expect("keybound decrypts and verifies");
@@ -144,7 +181,12 @@ fn keybound_accepts_a_jwe_made_by_an_independent_pipeline() {
     let mut tag = unb64(&parts[4]);
     tag[0] ^= 1;
     parts[4] = b64(&tag);
-    assert_eq!(call(&guard, &client, &parts.join(".")).unwrap_err().status(), 401);
+    assert_eq!(
+        call(&guard, &client, &parts.join("."))
+            .unwrap_err()
+            .status(),
+        401
+    );
 }
 
 #[test]
@@ -178,7 +220,13 @@ fn an_independent_pipeline_decrypts_keybounds_jwe() {
         .unwrap()
         .unwrap_key(&wrapped, &mut cek)
         .unwrap();
-    let inner = gcm_open::<aes_gcm::Aes256Gcm>(&cek, &unb64(parts[2]), parts[0].as_bytes(), &unb64(parts[3]), &unb64(parts[4]));
+    let inner = gcm_open::<aes_gcm::Aes256Gcm>(
+        &cek,
+        &unb64(parts[2]),
+        parts[0].as_bytes(),
+        &unb64(parts[3]),
+        &unb64(parts[4]),
+    );
     let inner = String::from_utf8(inner).unwrap();
     // The plaintext is keybound's signed at+jwt: it verifies on its own.
     let verified = TokenVerifier::new(ISS, AUD, issuer.keys().key_set())
@@ -206,7 +254,8 @@ fn x25519_direct_agreement_interoperates() {
     let protected = b64(header.to_string().as_bytes());
     let iv: [u8; 12] = random();
     let token = signed_token(&issuer, &client);
-    let (ct, tag) = gcm_seal::<aes_gcm::Aes128Gcm>(&cek, &iv, protected.as_bytes(), token.as_bytes());
+    let (ct, tag) =
+        gcm_seal::<aes_gcm::Aes128Gcm>(&cek, &iv, protected.as_bytes(), token.as_bytes());
     let jwe = format!("{protected}..{}.{}.{}", b64(&iv), b64(&ct), b64(&tag));
     let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
         .with_decryption_key(DecryptionKey::from_jwk(&jwk.to_string()).unwrap());

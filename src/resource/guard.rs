@@ -349,6 +349,10 @@ impl<R, V> RequestGuard<R, V> {
     /// verifying the signed token inside as usual; call once per key (rotation: the token's
     /// `kid` picks). The DPoP `ath` stays the hash of the token as presented (RFC 9449 §4.2),
     /// and the verified-token cache is keyed on it, so a warm request decrypts nothing.
+    pub fn with_decryption_key(self, key: crate::DecryptionKey) -> Self {
+        self.with_decryption_key_parts(key.into_nested())
+    }
+
     pub(crate) fn with_decryption_key_parts(mut self, key: DecryptionKey) -> Self {
         self.decryption.add(key);
         self

@@ -165,6 +165,21 @@ impl TokenIssuer {
     /// Encrypts tokens for `encryption.audience` to its key: the signed `at+jwt` becomes a
     /// nested JWT (RFC 7519 §5.2), a compact JWE with `cty: "JWT"`. A token for several
     /// audiences one of which has a key is refused (a compact JWE has one recipient).
+    pub fn with_encryption(
+        self,
+        audience: impl Into<String>,
+        key: &crate::EncryptionKey,
+        enc: ContentEncryption,
+    ) -> Self {
+        self.with_encryption_parts(AudienceEncryption {
+            audience: audience.into(),
+            recipient: key.recipient().clone(),
+            kid: key.kid().map(str::to_owned),
+            alg: key.algorithm(),
+            enc,
+        })
+    }
+
     pub(crate) fn with_encryption_parts(mut self, encryption: AudienceEncryption) -> Self {
         self.encryption
             .retain(|e| e.audience != encryption.audience);

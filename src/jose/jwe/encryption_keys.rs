@@ -291,11 +291,6 @@ impl DecryptionKey {
         out
     }
 
-    /// The key as the JWE layer uses it.
-    pub(crate) fn as_nested(&self) -> &nested::DecryptionKey {
-        &self.inner
-    }
-
     /// The key as the JWE layer uses it, by value (`nested::decrypt` takes a slice of them).
     pub(crate) fn into_nested(self) -> nested::DecryptionKey {
         self.inner
@@ -801,7 +796,7 @@ mod tests {
             let cek = key
                 .algorithm()
                 .unwrap(
-                    &key.as_nested().key,
+                    &key.inner.key,
                     protected["enc"].as_str().unwrap(),
                     enc_len,
                     Some(&protected["epk"]),

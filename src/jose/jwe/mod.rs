@@ -8,10 +8,10 @@
 //! - `key_management.rs`: `ECDH-ES`, `ECDH-ES+A128KW`, `ECDH-ES+A256KW` (P-256, P-384,
 //!   X25519) with the Concat KDF, and `RSA-OAEP-256`.
 //!
-//! Work in progress (issue 15): the compact parser, the header policy, keys and the guard and
-//! issuer integration follow; nothing outside this module uses it yet.
-
-#![allow(dead_code)]
+//! - `nested.rs`: nested JWTs (RFC 7519 §5.2): encrypt a signed JWS, decrypt back to one.
+//!
+//! Users reach it through `RequestGuard::with_decryption_key` and
+//! `TokenIssuer::with_encryption` (`src/resource/token_decryption.rs`, `src/token/issuer.rs`).
 
 pub(crate) mod compact;
 pub(crate) mod content_encryption;
