@@ -970,3 +970,84 @@ async fn the_providers_error_description_reaches_the_caller() {
     assert!(!description.is_empty() && description.len() <= 256);
     assert!(refused.to_string().contains(description), "{refused}");
 }
+
+// --- encrypted access tokens against panva/jose's JWE ----------------------------------------
+
+/// keybound encrypts, `jose` decrypts (and finds keybound's signed token inside); `jose`
+/// encrypts keybound's signed token, keybound's guard decrypts and accepts it. For
+/// ECDH-ES+A256KW (P-256), ECDH-ES (X25519), ECDH-ES+A128KW (P-384) and RSA-OAEP-256, with
+/// GCM and CBC-HMAC content encryption.
+#[tokio::test]
+async fn encrypted_tokens_interoperate_with_jose() {
+    use keybound::{
+        ContentEncryption, DecryptionKey, EcdhCurve, IssuerKeys, KeyManagement, TokenIssuer,
+        TokenRequest,
+    };
+    // Only for the node check (and the npm packages).
+    let Some(_provider) = rs256() else { return };
+    const ISS: &str = "https://as.example.test";
+    let cases = [
+        (
+            KeyManagement::EcdhEsA256Kw,
+            Some(EcdhCurve::P256),
+            ContentEncryption::A256Gcm,
+        ),
+        (
+            KeyManagement::EcdhEs,
+            Some(EcdhCurve::X25519),
+            ContentEncryption::A128CbcHs256,
+        ),
+        (
+            KeyManagement::EcdhEsA128Kw,
+            Some(EcdhCurve::P384),
+            ContentEncryption::A256CbcHs512,
+        ),
+        (KeyManagement::RsaOaep256, None, ContentEncryption::A128Gcm),
+    ];
+    for (alg, crv, enc) in cases {
+        let label = format!("{} {}", alg.as_str(), enc.as_str());
+        let decryption = DecryptionKey::generate(alg, crv).unwrap().with_kid("rs-1");
+        let private_jwk: Value = serde_json::from_str(&decryption.to_jwk()).unwrap();
+        let public_jwk: Value =
+            serde_json::from_str(&decryption.encryption_key().to_jwk()).unwrap();
+        let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+        let verifier = || TokenVerifier::new(ISS, API, issuer.keys().key_set());
+        let client = dpop_client();
+        let request = TokenRequest::new("alice", API, "app", client.signer().thumbprint());
+
+        // keybound → jose.
+        let encrypting = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap()).with_encryption(
+            API,
+            &decryption.encryption_key(),
+            enc,
+        );
+        let jwe = encrypting
+            .issue(&request, UnixTime::now())
+            .unwrap()
+            .access_token;
+        let opened =
+            oidc_provider::node_jwe(&json!({"op": "decrypt", "jwe": jwe, "jwk": private_jwk}));
+        assert_eq!(opened["header"]["alg"], alg.as_str(), "{label}");
+        assert_eq!(opened["header"]["enc"], enc.as_str(), "{label}");
+        assert_eq!(opened["header"]["cty"], "JWT", "{label}");
+        let inner = opened["plaintext"].as_str().unwrap();
+        let verified = TokenVerifier::new(ISS, API, encrypting.keys().key_set())
+            .verify(inner, UnixTime::now())
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(verified.claims().subject(), "alice");
+
+        // jose → keybound.
+        let signed = issuer
+            .issue(&request, UnixTime::now())
+            .unwrap()
+            .access_token;
+        let sealed = oidc_provider::node_jwe(
+            &json!({"op": "encrypt", "plaintext": signed, "jwk": public_jwk, "enc": enc.as_str()}),
+        );
+        let jwe = sealed["jwe"].as_str().unwrap();
+        let guard = RequestGuard::new(verifier()).with_decryption_key(decryption);
+        let authorized = check(&guard, jwe, &proof(&client, jwe))
+            .unwrap_or_else(|r| panic!("{label}: {:?}", r.error()));
+        assert_eq!(authorized.subject(), "alice");
+    }
+}

@@ -197,30 +197,42 @@ pub struct NodeProof {
     pub jkt: String,
 }
 
-/// Runs `node dpop_proof.mjs` with `request` on stdin: `{"alg", "htm", "htu", "accessToken"?,
-/// "nonce"?, "keyFile"?}`. Call only after [`OidcProvider::start`] returned a provider.
-pub fn node_proof(request: &Value) -> NodeProof {
+/// Runs `node jwe.mjs` (panva's `jose`) with `request` on stdin and returns its JSON answer:
+/// `{"op":"decrypt","jwe","jwk"}` → `{plaintext, header}`, `{"op":"encrypt","plaintext","jwk",
+/// "enc"}` → `{jwe}`. Call only after [`OidcProvider::start`] returned a provider.
+pub fn node_jwe(request: &Value) -> Value {
+    node_json("jwe.mjs", request)
+}
+
+/// Runs `node <script>` in the fixture directory with `request` on stdin; its stdout as JSON.
+fn node_json(script: &str, request: &Value) -> Value {
     let mut child = Command::new("node")
-        .arg("dpop_proof.mjs")
+        .arg(script)
         .current_dir(fixture_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn node dpop_proof.mjs");
+        .unwrap_or_else(|e| panic!("spawn node {script}: {e}"));
     child
         .stdin
         .take()
         .expect("piped stdin")
         .write_all(request.to_string().as_bytes())
-        .expect("write the proof request");
-    let output = child.wait_with_output().expect("run dpop_proof.mjs");
+        .expect("write the request");
+    let output = child.wait_with_output().expect("run node");
     assert!(
         output.status.success(),
-        "dpop_proof.mjs failed for {request}: {}",
+        "{script} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("dpop_proof.mjs JSON");
+    serde_json::from_slice(&output.stdout).expect("JSON from node")
+}
+
+/// Runs `node dpop_proof.mjs` with `request` on stdin: `{"alg", "htm", "htu", "accessToken"?,
+/// "nonce"?, "keyFile"?}`. Call only after [`OidcProvider::start`] returned a provider.
+pub fn node_proof(request: &Value) -> NodeProof {
+    let answer = node_json("dpop_proof.mjs", request);
     let text = |name: &str| answer[name].as_str().expect(name).to_owned();
     NodeProof {
         proof: text("proof"),
