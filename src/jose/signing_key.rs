@@ -200,40 +200,13 @@ impl SigningKey {
         out.push_str(r#","alg":""#);
         out.push_str(self.alg.as_str());
         out.push_str(r#"","use":"sig""#);
-        let mut member = |name: &str, bytes: &[u8]| {
-            let text = base64url::encode_secret(bytes);
-            out.push_str(",\"");
-            out.push_str(name);
-            out.push_str("\":\"");
-            out.push_str(&text);
-            out.push('"');
-        };
+        let mut member = |name: &str, bytes: &[u8]| push_secret_member(&mut out, name, bytes);
         match &self.secret {
             Secret::P256(key) => member("d", &Zeroizing::new(key.to_bytes())),
             Secret::P384(key) => member("d", &Zeroizing::new(key.to_bytes())),
             Secret::P521(key) => member("d", &Zeroizing::new(key.to_bytes())),
             Secret::Ed25519(key) => member("d", key.as_bytes()),
-            Secret::Rsa(key) => {
-                use rsa::traits::PrivateKeyParts;
-                let mut number = |name: &str, n: &rsa::BoxedUint| {
-                    let bytes = secret_be_bytes(n);
-                    member(name, trim_leading_zeros(&bytes));
-                };
-                number("d", key.d());
-                if let (Some(p), Some(q)) = (key.primes().first(), key.primes().get(1)) {
-                    number("p", p.as_ref());
-                    number("q", q.as_ref());
-                }
-                if let Some(dp) = key.dp() {
-                    number("dp", dp);
-                }
-                if let Some(dq) = key.dq() {
-                    number("dq", dq);
-                }
-                if let Some(qi) = key.crt_coefficient().map(Zeroizing::new) {
-                    number("qi", &qi);
-                }
-            }
+            Secret::Rsa(key) => push_rsa_private_members(&mut out, key),
         }
         out.push('}');
         out
@@ -296,6 +269,41 @@ fn choose_algorithm(
     };
     key_fixes_algorithm::check_jwk_alg(key_type, alg)?;
     Ok(alg)
+}
+
+/// Appends `,"name":"base64url(bytes)"` to a JWK being written (the secret text stays in `out`,
+/// which the caller zeroizes).
+pub(crate) fn push_secret_member(out: &mut String, name: &str, bytes: &[u8]) {
+    let text = base64url::encode_secret(bytes);
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":\"");
+    out.push_str(&text);
+    out.push('"');
+}
+
+/// Appends the RSA private JWK members (`d`, `p`, `q`, `dp`, `dq`, `qi`: big-endian, no leading
+/// zeros, RFC 7518 §6.3.2) of `key` to `out`; every intermediate is zeroized.
+pub(crate) fn push_rsa_private_members(out: &mut String, key: &rsa::PrivateKey) {
+    use rsa::traits::PrivateKeyParts;
+    let mut number = |name: &str, n: &rsa::BoxedUint| {
+        let bytes = secret_be_bytes(n);
+        push_secret_member(out, name, trim_leading_zeros(&bytes));
+    };
+    number("d", key.d());
+    if let (Some(p), Some(q)) = (key.primes().first(), key.primes().get(1)) {
+        number("p", p.as_ref());
+        number("q", q.as_ref());
+    }
+    if let Some(dp) = key.dp() {
+        number("dp", dp);
+    }
+    if let Some(dq) = key.dq() {
+        number("dq", dq);
+    }
+    if let Some(qi) = key.crt_coefficient().map(Zeroizing::new) {
+        number("qi", &qi);
+    }
 }
 
 /// The big-endian bytes of a secret number, in memory zeroized on drop. (`BoxedUint`'s own

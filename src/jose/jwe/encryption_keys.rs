@@ -253,39 +253,13 @@ impl DecryptionKey {
         let mut out = Zeroizing::new(String::with_capacity(public.len() + secret_room));
         // `public` ends with `}`; continue the object before its closing brace.
         out.push_str(&public[..public.len() - 1]);
-        let mut member = |name: &str, bytes: &[u8]| {
-            let text = base64url::encode_secret(bytes);
-            out.push_str(",\"");
-            out.push_str(name);
-            out.push_str("\":\"");
-            out.push_str(&text);
-            out.push('"');
-        };
+        let mut member =
+            |name: &str, bytes: &[u8]| signing_key::push_secret_member(&mut out, name, bytes);
         match &self.inner.key {
             RecipientPrivateKey::P256(key) => member("d", &Zeroizing::new(key.to_bytes())),
             RecipientPrivateKey::P384(key) => member("d", &Zeroizing::new(key.to_bytes())),
             RecipientPrivateKey::X25519(key) => member("d", key.as_bytes()),
-            RecipientPrivateKey::Rsa(key) => {
-                use rsa::traits::PrivateKeyParts;
-                let mut number = |name: &str, n: &rsa::BoxedUint| {
-                    let bytes = signing_key::secret_be_bytes(n);
-                    member(name, signing_key::trim_leading_zeros(&bytes));
-                };
-                number("d", key.d());
-                if let (Some(p), Some(q)) = (key.primes().first(), key.primes().get(1)) {
-                    number("p", p.as_ref());
-                    number("q", q.as_ref());
-                }
-                if let Some(dp) = key.dp() {
-                    number("dp", dp);
-                }
-                if let Some(dq) = key.dq() {
-                    number("dq", dq);
-                }
-                if let Some(qi) = key.crt_coefficient().map(Zeroizing::new) {
-                    number("qi", &qi);
-                }
-            }
+            RecipientPrivateKey::Rsa(key) => signing_key::push_rsa_private_members(&mut out, key),
         }
         out.push('}');
         out
