@@ -15,7 +15,7 @@ Nothing is verified: not the signature, not the algorithm, not a single claim."
 )]
 pub struct InspectArgs {
     /// The JWT (compact serialization).
-    #[arg(value_name = "TOKEN")]
+    #[arg(value_name = "TOKEN", allow_hyphen_values = true)]
     token: String,
 }
 

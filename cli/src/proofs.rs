@@ -36,10 +36,10 @@ pub struct ProofArgs {
     #[arg(long, value_name = "URL")]
     url: String,
     /// The access token the request carries; adds `ath`.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     access_token: Option<String>,
     /// The server-provided nonce (`DPoP-Nonce`).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     nonce: Option<String>,
     /// Pin `iat` to UNIX_SECONDS instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS")]
@@ -64,7 +64,7 @@ reason unsupported_alg; one whose alg does not fit its jwk with alg_key_mismatch
 )]
 pub struct VerifyProofArgs {
     /// The proof (the DPoP header value).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     proof: String,
     /// The request method the proof must name (`htm`, case-sensitive).
     #[arg(long, value_name = "M")]
@@ -73,10 +73,10 @@ pub struct VerifyProofArgs {
     #[arg(long, value_name = "URL")]
     url: String,
     /// The access token presented with the proof; its hash must equal `ath`.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     access_token: Option<String>,
     /// The server issued this nonce and requires it in the proof.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     nonce: Option<String>,
     /// Verify at UNIX_SECONDS instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS")]

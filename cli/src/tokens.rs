@@ -44,7 +44,7 @@ pub struct IssueArgs {
     #[arg(long, value_name = "SUB")]
     sub: String,
     /// The client key's thumbprint to bind to (`cnf.jkt`).
-    #[arg(long, value_name = "JKT")]
+    #[arg(long, value_name = "JKT", allow_hyphen_values = true)]
     jkt: String,
     /// Lifetime in seconds (at most 3600).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TOKEN_LIFETIME_SECS)]
@@ -95,13 +95,23 @@ pub struct VerifyRequestArgs {
     #[arg(long, value_name = "URL")]
     url: String,
     /// The `Authorization` header value, e.g. "DPoP eyJ…" (repeat for several headers).
-    #[arg(long, value_name = "VALUE", required = true)]
+    #[arg(
+        long,
+        value_name = "VALUE",
+        required = true,
+        allow_hyphen_values = true
+    )]
     authorization: Vec<String>,
     /// The `DPoP` header value (repeat for several headers).
-    #[arg(long, value_name = "PROOF", required = true)]
+    #[arg(
+        long,
+        value_name = "PROOF",
+        required = true,
+        allow_hyphen_values = true
+    )]
     dpop: Vec<String>,
     /// The server issued this nonce and requires it in the proof.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     nonce: Option<String>,
     /// Verify at UNIX_SECONDS instead of the system clock.
     #[arg(long, value_name = "UNIX_SECONDS")]

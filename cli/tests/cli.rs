@@ -1205,3 +1205,41 @@ fn plain_http_off_loopback_needs_insecure_http() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--iss"));
     assert_eq!(issue(&["--insecure-http"]).status.code(), Some(0));
 }
+
+/// Base64url values may start with `-` (a thumbprint, a token, a proof, a nonce): they are
+/// values, not flags.
+#[test]
+fn values_starting_with_a_hyphen_are_values() {
+    let dir = temp_dir("hyphen");
+    let issuer = keygen(&dir, "issuer.jwk");
+    let jkt = "-Y8Exz-Fk4ag4t9ieSrA7o3RiUwkxm1YNp9vB5cgI_U";
+    let token = ok(&[
+        "issue",
+        "--key",
+        &issuer,
+        "--iss",
+        "https://as.example.com",
+        "--aud",
+        "a",
+        "--sub",
+        "s",
+        "--jkt",
+        jkt,
+    ]);
+    assert_eq!(token.split('.').count(), 3);
+    let client = keygen(&dir, "client.jwk");
+    let proof = ok(&[
+        "proof",
+        "--key",
+        &client,
+        "--method",
+        "GET",
+        "--url",
+        "https://a.example/x",
+        "--access-token",
+        "-abc",
+        "--nonce",
+        "-n1",
+    ]);
+    assert_eq!(proof.split('.').count(), 3);
+}
