@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use axum::Router;
 use keybound::{
-    Authorized, DpopLayer, IssuerKeys, ProofSigner, PublicUrlPolicy, RequestGuard, SigningKey,
-    TokenIssuer, TokenRequest, TokenVerifier, UnixTime, BACKEND,
+    Authorized, DpopLayer, IssuerKeys, MemoryReplayStore, ProofSigner, ProofVerifier,
+    PublicUrlPolicy, RequestGuard, SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    BACKEND,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -32,11 +33,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let origin = format!("http://{}", listener.local_addr()?);
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate()?);
-    let guard = Arc::new(RequestGuard::new(TokenVerifier::new(
-        ISS,
-        AUD,
-        issuer.keys().key_set(),
-    )));
+    // One client drives the whole load, so its share of the replay store is lifted (by
+    // default one key may hold a sixteenth of the store and would get 429s past it).
+    let guard = Arc::new(
+        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+            .with_proof_verifier(ProofVerifier::with_replay_store(
+                MemoryReplayStore::default().with_per_key_limit(usize::MAX),
+            )),
+    );
     let app = Router::new()
         .route(
             "/orders",

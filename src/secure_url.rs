@@ -58,12 +58,17 @@ pub(crate) fn check(url: &str) -> Result<&str, UpstreamError> {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "::1" {
+/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, `::ffff:127.0.0.0/104`): traffic
+/// that never leaves the machine. `host` is a bare host (IPv6 without brackets).
+pub(crate) fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
         return true;
     }
-    match host.parse::<std::net::Ipv4Addr>() {
-        Ok(ip) => ip.is_loopback(),
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
+        }
         Err(_) => false,
     }
 }
@@ -81,6 +86,7 @@ mod tests {
             "http://127.9.9.9/",
             "http://localhost:8080/x",
             "http://[::1]:80/x",
+            "http://[::ffff:127.0.0.1]/x",
         ] {
             assert_eq!(check(ok), Ok(ok), "{ok}");
         }

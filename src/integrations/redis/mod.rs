@@ -33,7 +33,6 @@
 //! `rediss://` store installs rustls' *ring* provider as the default.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -279,7 +278,9 @@ fn client(url: &str, config: &RedisConfig) -> Result<redis::Client, StoreError> 
             let certificates = config.tls_certificates()?;
             redis::Client::build_with_tls(info, certificates).map_err(|_| StoreError::InvalidConfig)
         }
-        ConnectionAddr::Tcp(host, _) if !config.allow_plaintext && !is_loopback(host) => {
+        ConnectionAddr::Tcp(host, _)
+            if !config.allow_plaintext && !crate::secure_url::is_loopback(host) =>
+        {
             Err(StoreError::PlaintextTransport)
         }
         ConnectionAddr::Tcp(..) | ConnectionAddr::Unix(_) if !config.has_tls_settings() => {
@@ -288,21 +289,6 @@ fn client(url: &str, config: &RedisConfig) -> Result<redis::Client, StoreError> 
         // TLS settings for a URL without TLS (the caller meant `rediss://`), or an address
         // kind this crate does not know: refused rather than connected without them.
         _ => Err(StoreError::InvalidConfig),
-    }
-}
-
-/// `localhost` or a loopback address (`127.0.0.0/8`, `::1`, `::ffff:127.0.0.0/104`): traffic
-/// that never leaves the machine.
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
-        }
-        Err(_) => false,
     }
 }
 
