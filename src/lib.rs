@@ -66,7 +66,9 @@ pub use issuer::token_endpoint::{PendingProof, TokenEndpoint};
 pub use jose::algorithm::{Algorithm, AlgorithmSet, AlgorithmSetIter};
 pub use jose::backend::BACKEND;
 pub use jose::jwe::content_encryption::ContentEncryption;
-pub use jose::jwe::encryption_keys::{encryption_jwks, DecryptionKey, EcdhCurve, EncryptionKey};
+pub use jose::jwe::encryption_keys::{
+    decrypt_nested_jwt, encryption_jwks, DecryptionKey, EcdhCurve, EncryptionKey,
+};
 pub use jose::jwe::key_management::KeyManagement;
 pub use jose::jws_signer::JwsSigner;
 pub use jose::key_type::{EcCurve, KeyType};

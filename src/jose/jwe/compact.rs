@@ -9,9 +9,8 @@ use crate::jose::json::{self, Object};
 use crate::jose::jwe::content_encryption::ContentEncryption;
 use crate::jose::jwe::key_management::KeyManagement;
 
-/// The longest compact JWE the tests use: 16 KiB, the default access-token limit
-/// (`TokenOptions::max_token_len`, which the guard passes).
-#[cfg(test)]
+/// The longest compact JWE `decrypt_nested_jwt` accepts: 16 KiB, the default access-token
+/// limit (`TokenOptions::max_token_len`; the guard passes its own).
 pub(crate) const MAX_JWE_LEN: usize = 16 * 1024;
 
 /// The longest protected header, encoded: 4 KiB (an `epk`, a `kid` and a few names fit in

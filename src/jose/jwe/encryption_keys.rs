@@ -13,10 +13,10 @@ use core::fmt;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, JoseError, KeyError};
+use crate::error::{Error, JoseError, JweError, KeyError};
 use crate::jose::json::{self, Object, SecretMembers};
 use crate::jose::jwe::key_management::{KeyManagement, RecipientPrivateKey, RecipientPublicKey};
-use crate::jose::jwe::nested;
+use crate::jose::jwe::{compact, nested};
 use crate::jose::jwk::{self, PublicParts, MAX_RSA_BITS, MIN_RSA_BITS};
 use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
@@ -350,6 +350,31 @@ pub fn encryption_jwks(keys: &[EncryptionKey]) -> String {
     format!(r#"{{"keys":[{}]}}"#, keys.join(","))
 }
 
+/// Decrypts the nested JWT `token` (a compact JWE of at most 16 KiB, the default
+/// `TokenOptions::max_token_len`) with the key among `keys` it names by `kid` (without a
+/// `kid`: the only key, if there is exactly one) and that serves its `alg`, and returns the
+/// inner compact JWS **without verifying it** — for tools such as `keybound inspect`. The
+/// guard does this itself ([`RequestGuard::with_decryption_key`]) and then verifies the
+/// inner token; make no authorization decision on what this returns.
+///
+/// Every refusal of the header policy comes before any decryption work
+/// ([`JweError::Refused`], [`JweError::Malformed`], [`JweError::TooLarge`]);
+/// [`JweError::NoKey`] when no key fits; a wrong key, a tampered token or a bad tag is one
+/// opaque [`JweError::DecryptionFailed`]; [`JweError::NotNested`] when the plaintext is not a
+/// compact JWS.
+///
+/// [`RequestGuard::with_decryption_key`]: crate::RequestGuard::with_decryption_key
+pub fn decrypt_nested_jwt(
+    token: &str,
+    keys: &[DecryptionKey],
+) -> Result<Zeroizing<String>, JweError> {
+    nested::decrypt(
+        token,
+        keys.iter().map(|key| &key.inner),
+        compact::MAX_JWE_LEN,
+    )
+}
+
 /// Which half of a key pair a JWK is read for, to check `key_ops` (RFC 7517 §4.3).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -672,7 +697,37 @@ mod tests {
             to.algorithm(),
             ContentEncryption::A256Gcm,
         )?;
-        nested::decrypt(&token, &[with.into_nested()], 64 * 1024)
+        decrypt_nested_jwt(&token, &[with])
+    }
+
+    /// `decrypt_nested_jwt` picks the key the token names among several, and refuses a
+    /// token no key fits.
+    #[test]
+    fn jwe_decrypt_nested_jwt_selects_by_kid() {
+        let make = |kid: &str| {
+            DecryptionKey::generate(KeyManagement::EcdhEsA128Kw, Some(EcdhCurve::P256))
+                .unwrap()
+                .with_kid(kid)
+        };
+        let (old, new, other) = (make("old"), make("new"), make("other"));
+        let token = nested::encrypt(
+            INNER,
+            new.encryption_key().recipient(),
+            Some("new"),
+            KeyManagement::EcdhEsA128Kw,
+            ContentEncryption::A128Gcm,
+        )
+        .unwrap();
+        let keys = [old, new];
+        assert_eq!(decrypt_nested_jwt(&token, &keys).unwrap().as_str(), INNER);
+        assert_eq!(
+            decrypt_nested_jwt(&token, &[other]).unwrap_err(),
+            JweError::NoKey
+        );
+        assert_eq!(
+            decrypt_nested_jwt(&token, &[]).unwrap_err(),
+            JweError::NoKey
+        );
     }
 
     fn data(path: &str) -> String {

@@ -25,9 +25,9 @@ pub(crate) struct DecryptionKey {
 /// A failure to recover the content key does not stop the work: a random key takes its place
 /// and the content decryption runs and fails as it would for a wrong key (RFC 7516 §11.5), so
 /// neither the error nor the time tells a bad wrapped key from a bad ciphertext.
-pub(crate) fn decrypt(
+pub(crate) fn decrypt<'k>(
     text: &str,
-    keys: &[DecryptionKey],
+    keys: impl IntoIterator<Item = &'k DecryptionKey, IntoIter: Clone>,
     max_len: usize,
 ) -> Result<Zeroizing<String>, JweError> {
     let jwe = CompactJwe::parse(text, max_len)?;
@@ -64,13 +64,14 @@ pub(crate) fn decrypt(
 
 /// The key for `kid` and `alg`.
 fn select<'k>(
-    keys: &'k [DecryptionKey],
+    keys: impl IntoIterator<Item = &'k DecryptionKey, IntoIter: Clone>,
     kid: Option<&str>,
     alg: KeyManagement,
 ) -> Result<&'k DecryptionKey, JweError> {
+    let mut keys = keys.into_iter();
     let key = match kid {
-        Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
-        None if keys.len() == 1 => keys.first(),
+        Some(kid) => keys.find(|k| k.kid.as_deref() == Some(kid)),
+        None if keys.clone().count() == 1 => keys.next(),
         None => None,
     };
     key.filter(|k| k.alg == alg).ok_or(JweError::NoKey)
