@@ -261,3 +261,62 @@ fn x25519_direct_agreement_interoperates() {
         .with_decryption_key(DecryptionKey::from_jwk(&jwk.to_string()).unwrap());
     assert_eq!(call(&guard, &client, &jwe).unwrap().subject(), "alice");
 }
+
+/// RSA-OAEP (SHA-1, MGF1-SHA-1) / A256GCM to `recipient`, by hand with the `rsa` crate.
+fn independent_encrypt_rsa_oaep_sha1(inner: &str, recipient: &rsa::PublicKey) -> String {
+    let cek: [u8; 32] = random();
+    let wrapped = recipient
+        .oaep_encrypt_with_rng::<sha1::Sha1, _>(&mut getrandom::SysRng, &cek)
+        .unwrap();
+    let header = json!({ "alg": "RSA-OAEP", "enc": "A256GCM", "cty": "JWT" });
+    let protected = b64(header.to_string().as_bytes());
+    let iv: [u8; 12] = random();
+    let (ct, tag) =
+        gcm_seal::<aes_gcm::Aes256Gcm>(&cek, &iv, protected.as_bytes(), inner.as_bytes());
+    format!(
+        "{protected}.{}.{}.{}.{}",
+        b64(&wrapped),
+        b64(&iv),
+        b64(&ct),
+        b64(&tag)
+    )
+}
+
+/// The legacy RSA-OAEP (SHA-1) of an authorization server that offers nothing better: refused
+/// by a guard whose key is for RSA-OAEP-256 (the same RSA key), accepted by one holding the key
+/// enabled for RSA-OAEP explicitly.
+#[test]
+fn legacy_rsa_oaep_tokens_need_the_explicit_opt_in() {
+    use rsa::pkcs8::DecodePrivateKey;
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/openssl/rsa2048_pkcs8.pem"
+    ))
+    .unwrap();
+    let public = rsa::PrivateKey::from_pkcs8_pem(&pem)
+        .unwrap()
+        .to_public_key();
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let jwe = independent_encrypt_rsa_oaep_sha1(&signed_token(&issuer, &client), &public);
+    let verifier = || TokenVerifier::new(ISS, AUD, issuer.keys().key_set());
+    let modern = RequestGuard::new(verifier()).with_decryption_key(
+        DecryptionKey::from_pem(&pem, keybound::KeyManagement::RsaOaep256).unwrap(),
+    );
+    let refused = call(&modern, &client, &jwe).unwrap_err();
+    assert_eq!(refused.status(), 401);
+    assert!(refused
+        .www_authenticate()
+        .contains(r#"error="invalid_token""#));
+    assert!(matches!(
+        refused.error(),
+        keybound::Error::InvalidToken(keybound::TokenError::Jwe(keybound::JweError::Refused(
+            "RSA-OAEP"
+        )))
+    ));
+    let legacy = RequestGuard::new(verifier()).with_decryption_key(
+        DecryptionKey::from_pem(&pem, keybound::KeyManagement::RsaOaep).unwrap(),
+    );
+    let authorized = call(&legacy, &client, &jwe).expect("decrypted with the opt-in key");
+    assert_eq!(authorized.subject(), "alice");
+}

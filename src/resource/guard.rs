@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ProofError, TokenError};
 use crate::jose::jwe::compact;
-use crate::jose::jwe::nested::DecryptionKey;
+use crate::jose::jwe::decryption::DecryptionKey;
 use crate::jose::thumbprint::{Thumbprint, TokenHash};
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore, ReplayStore};
 use crate::proof::request::ProofRequest;

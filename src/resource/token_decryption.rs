@@ -5,7 +5,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, TokenError};
 use crate::jose::jwe::compact;
-use crate::jose::jwe::nested::{self, DecryptionKey};
+use crate::jose::jwe::decryption::DecryptionKey;
+use crate::jose::jwe::nested;
 
 /// The resource server's decryption keys (rotation: several, chosen by `kid`) and its policy.
 #[derive(Default)]
@@ -73,10 +74,10 @@ mod tests {
 
     use crate::error::{Error, JweError, TokenError};
     use crate::jose::jwe::content_encryption::ContentEncryption;
+    use crate::jose::jwe::decryption::DecryptionKey;
     use crate::jose::jwe::key_management::{
         KeyManagement, RecipientPrivateKey, RecipientPublicKey,
     };
-    use crate::jose::jwe::nested::DecryptionKey;
     use crate::token::issuer::AudienceEncryption;
     use crate::{
         IssuerKeys, ProofSigner, RequestGuard, ResourceRequest, SigningKey, TokenIssuer,
@@ -228,6 +229,25 @@ mod tests {
                 .split('.')
                 .count(),
             3
+        );
+    }
+
+    /// keybound never encrypts with the legacy RSA-OAEP (SHA-1), even to a key enabled for
+    /// decrypting it.
+    #[test]
+    fn the_issuer_refuses_to_encrypt_with_legacy_rsa_oaep() {
+        let pem = crate::jose::jwe::test_data::text("openssl/rsa2048_pkcs8.pem");
+        let legacy = crate::DecryptionKey::from_pem(&pem, KeyManagement::RsaOaep).unwrap();
+        let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap()).with_encryption(
+            AUD,
+            &legacy.encryption_key(),
+            ContentEncryption::A256Gcm,
+        );
+        let client = ProofSigner::new(SigningKey::generate().unwrap());
+        let request = TokenRequest::new("alice", AUD, "app", client.thumbprint());
+        assert_eq!(
+            issuer.issue(&request, UnixTime::now()).err(),
+            Some(Error::InvalidArgument("encryption key"))
         );
     }
 }

@@ -3,7 +3,7 @@
 use rand_core::TryCryptoRng;
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, JweError};
 use crate::jose::jwe::content_encryption::ContentEncryption;
 use crate::jose::jwe::key_management::{KeyManagement, RecipientPublicKey};
 use crate::jose::jwe::nested;
@@ -164,7 +164,9 @@ impl TokenIssuer {
 
     /// Encrypts tokens for `encryption.audience` to its key: the signed `at+jwt` becomes a
     /// nested JWT (RFC 7519 §5.2), a compact JWE with `cty: "JWT"`. A token for several
-    /// audiences one of which has a key is refused (a compact JWE has one recipient).
+    /// audiences one of which has a key is refused (a compact JWE has one recipient), and so is
+    /// a key for the legacy `RSA-OAEP` (SHA-1), which keybound never encrypts with:
+    /// [`issue`](Self::issue) fails with [`Error::InvalidArgument`]`("encryption key")`.
     pub fn with_encryption(
         self,
         audience: impl Into<String>,
@@ -310,7 +312,11 @@ impl TokenIssuer {
         let access_token = match encryption {
             None => signed,
             Some(e) => nested::encrypt(&signed, &e.recipient, e.kid.as_deref(), e.alg, e.enc)
-                .map_err(|_| Error::Randomness)?,
+                .map_err(|error| match error {
+                    // The legacy RSA-OAEP (SHA-1) key of a `DecryptionKey` made for it.
+                    JweError::Refused(_) => Error::InvalidArgument("encryption key"),
+                    _ => Error::Randomness,
+                })?,
         };
         Ok(IssuedToken {
             access_token,

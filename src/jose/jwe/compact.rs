@@ -1,5 +1,8 @@
-//! The compact JWE serialization (RFC 7516 §7.1) and the header policy: everything refused
-//! is refused here, from the text alone, before any key is touched or any decryption runs.
+//! The compact JWE serialization (RFC 7516 §7.1) and the header policy: what is refused from
+//! the text alone is refused here, before any key is touched or any decryption runs. Two rules
+//! need more than the text and live where that is known, still before any decryption: the
+//! nested-JWT `cty` (`nested.rs`) and the legacy `RSA-OAEP`, accepted only with a key enabled
+//! for it (`decryption.rs`).
 
 use serde_json::Value;
 
@@ -38,6 +41,8 @@ pub(crate) struct JweHeader {
     pub(crate) alg: KeyManagement,
     pub(crate) enc: ContentEncryption,
     pub(crate) kid: Option<String>,
+    /// `cty`, as sent (`nested.rs` requires `JWT`).
+    pub(crate) cty: Option<String>,
     pub(crate) epk: Option<Value>,
     pub(crate) apu: Vec<u8>,
     pub(crate) apv: Vec<u8>,
@@ -63,10 +68,10 @@ pub(crate) fn looks_like_jwe(text: &str) -> bool {
 impl<'a> CompactJwe<'a> {
     /// Splits, bounds, decodes and checks `text` (at most `max_len` bytes).
     ///
-    /// Refused with [`JweError::Refused`], before any decryption: `RSA1_5`, `RSA-OAEP` (SHA-1),
-    /// `dir`, `A*KW`, `A*GCMKW`, `PBES2-*` and unknown `alg`; unknown `enc`; `zip`; any `crit`;
-    /// a `cty` other than `JWT` (RFC 7519 §5.2: only nested JWTs); an ECDH-ES `alg` without an
-    /// `epk` object, or an `epk` with RSA-OAEP; `apu`/`apv` over 256 bytes or not base64url.
+    /// Refused with [`JweError::Refused`], before any decryption: `RSA1_5`, `dir`, `A*KW`,
+    /// `A*GCMKW`, `PBES2-*` and unknown `alg`; unknown `enc`; `zip`; any `crit`; a `cty` that
+    /// is not a string; an ECDH-ES `alg` without an `epk` object, or an `epk` with RSA-OAEP;
+    /// `apu`/`apv` over 256 bytes or not base64url.
     /// The JSON serialization (text starting with `{`) is refused as `Refused("serialization")`.
     pub(crate) fn parse(text: &'a str, max_len: usize) -> Result<Self, JweError> {
         if text.len() > max_len {
@@ -131,19 +136,13 @@ fn read_header(object: &Object) -> Result<JweHeader, JweError> {
     if object.contains_key("crit") {
         return Err(JweError::Refused("crit"));
     }
-    // RFC 7519 §5.2: a nested JWT says so with `cty: "JWT"` (compared case-insensitively,
-    // RFC 7515 §4.1.10). Only nested JWTs are accepted.
-    match text("cty")? {
-        Some(cty) if cty.eq_ignore_ascii_case("JWT") => {}
-        _ => return Err(JweError::Refused("cty")),
-    }
+    let cty = text("cty")?.map(str::to_owned);
     let kid = text("kid")?.map(str::to_owned);
     let epk = object.get("epk").cloned();
-    match (alg, &epk) {
-        (KeyManagement::RsaOaep256, Some(_)) => return Err(JweError::Refused("epk")),
-        (KeyManagement::RsaOaep256, None) => {}
-        (_, Some(Value::Object(_))) => {}
-        (_, _) => return Err(JweError::Refused("epk")),
+    match (alg.is_rsa(), &epk) {
+        (true, Some(_)) => return Err(JweError::Refused("epk")),
+        (true, None) | (false, Some(Value::Object(_))) => {}
+        (false, _) => return Err(JweError::Refused("epk")),
     }
     let party_info = |name: &'static str| -> Result<Vec<u8>, JweError> {
         match text(name)? {
@@ -161,6 +160,7 @@ fn read_header(object: &Object) -> Result<JweHeader, JweError> {
         alg,
         enc,
         kid,
+        cty,
         epk,
         apu: party_info("apu")?,
         apv: party_info("apv")?,
@@ -171,7 +171,6 @@ fn read_header(object: &Object) -> Result<JweHeader, JweError> {
 fn refused_alg(name: &str) -> JweError {
     JweError::Refused(match name {
         "RSA1_5" => "RSA1_5",
-        "RSA-OAEP" => "RSA-OAEP",
         "dir" => "dir",
         "A128KW" | "A192KW" | "A256KW" => "A*KW",
         "A128GCMKW" | "A192GCMKW" | "A256GCMKW" => "A*GCMKW",
@@ -218,13 +217,19 @@ mod tests {
         let rsa = parse(r#"{"alg":"RSA-OAEP-256","enc":"A128CBC-HS256","cty":"jwt"}"#).unwrap();
         assert_eq!(rsa.alg, KeyManagement::RsaOaep256);
         assert!(rsa.epk.is_none());
+        // The legacy SHA-1 RSA-OAEP parses; only a key enabled for it opens it (`decryption.rs`).
+        let legacy = parse(r#"{"alg":"RSA-OAEP","enc":"A256GCM","cty":"JWT"}"#).unwrap();
+        assert_eq!(legacy.alg, KeyManagement::RsaOaep);
+        assert_eq!(
+            parse(&format!(r#"{{"alg":"RSA-OAEP","enc":"A256GCM",{EPK}}}"#)).err(),
+            Some(JweError::Refused("epk"))
+        );
     }
 
     #[test]
     fn refused_algorithms_are_named() {
         for (alg, family) in [
             ("RSA1_5", "RSA1_5"),
-            ("RSA-OAEP", "RSA-OAEP"),
             ("dir", "dir"),
             ("A128KW", "A*KW"),
             ("A256KW", "A*KW"),
@@ -267,13 +272,14 @@ mod tests {
             parse(&format!(r#"{{{base},"cty":"JWT","crit":["exp"],"exp":1}}"#)).err(),
             Some(JweError::Refused("crit"))
         );
-        for cty in [r#""cty":"json","#, "", r#""cty":1,"#] {
-            assert_eq!(
-                parse(&format!(r#"{{{cty}{base}}}"#)).err(),
-                Some(JweError::Refused("cty")),
-                "{cty}"
-            );
-        }
+        assert_eq!(
+            parse(&format!(r#"{{"cty":1,{base}}}"#)).err(),
+            Some(JweError::Refused("cty"))
+        );
+        // The value itself is the nested-JWT rule's (`nested.rs`): read as sent.
+        let json = parse(&format!(r#"{{"cty":"json",{base}}}"#)).unwrap();
+        assert_eq!(json.cty.as_deref(), Some("json"));
+        assert_eq!(parse(&format!("{{{base}}}")).unwrap().cty, None);
     }
 
     #[test]

@@ -257,11 +257,11 @@ fn cbc_hmac_open<D: KeyIvInit + BlockModeDecrypt, M: Mac + KeyInit>(
 mod tests {
     use std::collections::BTreeMap;
 
-    use base64ct::{Base64UrlUnpadded, Encoding};
     use cbc::cipher::block_padding::NoPadding;
     use serde_json::Value;
 
     use super::*;
+    use crate::jose::jwe::test_data::{b64, data, hex};
 
     const ALL: [ContentEncryption; 4] = [
         ContentEncryption::A128Gcm,
@@ -274,22 +274,6 @@ mod tests {
         ContentEncryption::A256CbcHs512,
     ];
     const GCM: [ContentEncryption; 2] = [ContentEncryption::A128Gcm, ContentEncryption::A256Gcm];
-
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        assert_eq!(digits.len() % 2, 0, "odd hex length");
-        digits
-            .chunks(2)
-            .map(|pair| {
-                let pair = std::str::from_utf8(pair).unwrap();
-                u8::from_str_radix(pair, 16).unwrap()
-            })
-            .collect()
-    }
-
-    fn b64(text: &str) -> Vec<u8> {
-        Base64UrlUnpadded::decode_vec(text).unwrap()
-    }
 
     fn random(len: usize) -> Vec<u8> {
         let mut bytes = vec![0; len];
@@ -534,11 +518,7 @@ mod tests {
     /// must be refused by both supported GCM variants.
     #[test]
     fn wycheproof_aes_gcm() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/wycheproof/aes_gcm_test.json"
-        );
-        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let file = data("wycheproof/aes_gcm_test.json");
         assert_eq!(file["algorithm"], "AES-GCM");
         let (mut valid, mut invalid, mut unsupported) = (0, 0, 0);
         for group in file["testGroups"].as_array().unwrap() {

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, JoseError, JweError, KeyError};
 use crate::jose::json::{self, Object, SecretMembers};
 use crate::jose::jwe::key_management::{KeyManagement, RecipientPrivateKey, RecipientPublicKey};
-use crate::jose::jwe::{compact, nested};
+use crate::jose::jwe::{compact, decryption, nested};
 use crate::jose::jwk::{self, PublicParts, MAX_RSA_BITS, MIN_RSA_BITS};
 use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
@@ -64,7 +64,7 @@ impl EcdhCurve {
 /// RSA decryption uses the `rsa` crate, blinded but not constant-time (RUSTSEC-2023-0071);
 /// prefer the ECDH-ES algorithms.
 pub struct DecryptionKey {
-    inner: nested::DecryptionKey,
+    inner: decryption::DecryptionKey,
 }
 
 /// The public half of a [`DecryptionKey`]: what an issuer encrypts access tokens to, with the
@@ -81,12 +81,14 @@ impl DecryptionKey {
     /// `crv` for the ECDH-ES algorithms (required), RSA of 2048 bits for `RSA-OAEP-256` (`crv`
     /// must be `None`; generation takes a second or so).
     ///
+    /// [`Error::InvalidArgument`]`("alg")` for the legacy `RSA-OAEP` (no new keys for it);
     /// [`Error::InvalidArgument`]`("crv")` when `crv` does not fit `alg`;
     /// [`Error::Randomness`] when the generator fails.
     pub fn generate(alg: KeyManagement, crv: Option<EcdhCurve>) -> Result<Self, Error> {
         use p256::elliptic_curve::Generate;
         let rng = &mut getrandom::SysRng;
         let key = match (alg, crv) {
+            (KeyManagement::RsaOaep, _) => return Err(Error::InvalidArgument("alg")),
             (KeyManagement::RsaOaep256, None) => RecipientPrivateKey::Rsa(Box::new(
                 rsa::PrivateKey::new(rng, RSA_GENERATION_BITS).map_err(|_| Error::Randomness)?,
             )),
@@ -110,7 +112,7 @@ impl DecryptionKey {
 
     fn new(key: RecipientPrivateKey, alg: KeyManagement, kid: Option<String>) -> Self {
         Self {
-            inner: nested::DecryptionKey { kid, alg, key },
+            inner: decryption::DecryptionKey { kid, alg, key },
         }
     }
 
@@ -120,7 +122,8 @@ impl DecryptionKey {
     ///
     /// Refused, each with its [`KeyError`]: no `alg` ([`KeyError::MissingMember`]`("alg")`);
     /// an `alg` that is not `ECDH-ES`, `ECDH-ES+A128KW`, `ECDH-ES+A256KW` or `RSA-OAEP-256`, or
-    /// does not fit the key ([`KeyError::WrongAlgorithm`]); a `use` other than `enc`, or
+    /// does not fit the key ([`KeyError::WrongAlgorithm`]; the legacy `RSA-OAEP` is read only
+    /// by [`legacy_rsa_oaep_from_jwk`](Self::legacy_rsa_oaep_from_jwk)); a `use` other than `enc`, or
     /// `key_ops` without `decrypt`/`unwrapKey` (RSA) or `deriveKey`/`deriveBits` (ECDH-ES)
     /// ([`KeyError::WrongUse`]); another `kty` or curve (P-521, Ed25519:
     /// [`KeyError::UnsupportedCurve`]); a private part that does not match the public members,
@@ -130,6 +133,32 @@ impl DecryptionKey {
     /// The private members are never copied out of `jwk` (only decoded, into memory zeroized
     /// on drop). Keep `jwk` itself in a [`Zeroizing`] string.
     pub fn from_jwk(jwk: &str) -> Result<Self, KeyError> {
+        let key = Self::read_jwk(jwk)?;
+        if key.algorithm() == KeyManagement::RsaOaep {
+            return Err(KeyError::WrongAlgorithm);
+        }
+        Ok(key)
+    }
+
+    /// **Legacy opt-in.** Reads a private RSA JWK whose `alg` is `RSA-OAEP` (SHA-1, RFC 7518
+    /// §4.3), under the rules of [`from_jwk`](Self::from_jwk): a guard holding the key
+    /// decrypts tokens an authorization server encrypts with `RSA-OAEP` (some only offer it).
+    /// Without such a key, every `RSA-OAEP` token is refused before any decryption work
+    /// ([`JweError::Refused`](crate::JweError::Refused)`("RSA-OAEP")`). OAEP with SHA-1 has no
+    /// known practical break, but SHA-1 is deprecated; prefer `RSA-OAEP-256` or ECDH-ES, and
+    /// keybound itself never encrypts with `RSA-OAEP`.
+    ///
+    /// [`KeyError::WrongAlgorithm`] for any other `alg`.
+    pub fn legacy_rsa_oaep_from_jwk(jwk: &str) -> Result<Self, KeyError> {
+        let key = Self::read_jwk(jwk)?;
+        if key.algorithm() != KeyManagement::RsaOaep {
+            return Err(KeyError::WrongAlgorithm);
+        }
+        Ok(key)
+    }
+
+    /// A private JWK for any supported `alg`, the legacy one included.
+    fn read_jwk(jwk: &str) -> Result<Self, KeyError> {
         let (object, secrets) = parse(jwk)?;
         let read = read_public(&object, Role::Decrypt)?;
         let private = jwk::read_private_members(&secrets, read.public.is_rsa_key())?;
@@ -181,6 +210,9 @@ impl DecryptionKey {
     /// [`KeyError::WrongAlgorithm`] when `alg` does not fit the key;
     /// [`KeyError::RsaModulusSize`] (and the other RSA limits of JWKs) for an RSA key outside
     /// 2048–8192 bits.
+    ///
+    /// Naming the legacy [`KeyManagement::RsaOaep`] here is its explicit opt-in, as
+    /// [`legacy_rsa_oaep_from_jwk`](Self::legacy_rsa_oaep_from_jwk) is for JWKs.
     pub fn from_pem(pem: &str, alg: KeyManagement) -> Result<Self, KeyError> {
         let (label, der) = pem::private_der(pem)?;
         let key = match label {
@@ -265,8 +297,8 @@ impl DecryptionKey {
         out
     }
 
-    /// The key as the JWE layer uses it, by value (`nested::decrypt` takes a slice of them).
-    pub(crate) fn into_nested(self) -> nested::DecryptionKey {
+    /// The key as the JWE layer uses it, by value (the guard keeps a list of them).
+    pub(crate) fn into_nested(self) -> decryption::DecryptionKey {
         self.inner
     }
 }
@@ -288,13 +320,17 @@ impl EncryptionKey {
     /// The rules of [`DecryptionKey::from_jwk`] apply (`alg` required and fitting the key,
     /// `use` absent or `enc`), with `key_ops`, if present, holding `encrypt` or `wrapKey` (RSA)
     /// or one of those or `deriveKey`/`deriveBits` (ECDH-ES). Any private member (`d`, …) is
-    /// refused: [`KeyError::PrivateKey`].
+    /// refused: [`KeyError::PrivateKey`]. The legacy `RSA-OAEP` is refused
+    /// ([`KeyError::WrongAlgorithm`]): keybound never encrypts with it.
     pub fn from_jwk(jwk: &str) -> Result<Self, KeyError> {
         let (object, secrets) = parse(jwk)?;
         if !secrets.is_empty() {
             return Err(KeyError::PrivateKey);
         }
         let read = read_public(&object, Role::Encrypt)?;
+        if read.alg == KeyManagement::RsaOaep {
+            return Err(KeyError::WrongAlgorithm);
+        }
         Ok(Self {
             kid: read.kid,
             alg: read.alg,
@@ -482,11 +518,11 @@ fn check_key_ops(object: &Object, alg: KeyManagement, role: Role) -> Result<(), 
     let Some(ops) = object.get("key_ops") else {
         return Ok(());
     };
-    let wanted: &[&str] = match (alg, role) {
-        (KeyManagement::RsaOaep256, Role::Decrypt) => &["decrypt", "unwrapKey"],
-        (KeyManagement::RsaOaep256, Role::Encrypt) => &["encrypt", "wrapKey"],
-        (_, Role::Decrypt) => &["deriveKey", "deriveBits"],
-        (_, Role::Encrypt) => &["deriveKey", "deriveBits", "encrypt", "wrapKey"],
+    let wanted: &[&str] = match (alg.is_rsa(), role) {
+        (true, Role::Decrypt) => &["decrypt", "unwrapKey"],
+        (true, Role::Encrypt) => &["encrypt", "wrapKey"],
+        (false, Role::Decrypt) => &["deriveKey", "deriveBits"],
+        (false, Role::Encrypt) => &["deriveKey", "deriveBits", "encrypt", "wrapKey"],
     };
     let ops = ops.as_array().ok_or(KeyError::InvalidMember("key_ops"))?;
     let mut allowed = false;
@@ -501,10 +537,9 @@ fn check_key_ops(object: &Object, alg: KeyManagement, role: Role) -> Result<(), 
     }
 }
 
-/// The ECDH-ES family needs an EC or X25519 key, `RSA-OAEP-256` an RSA key.
+/// The ECDH-ES family needs an EC or X25519 key, `RSA-OAEP-256` (and `RSA-OAEP`) an RSA key.
 fn check_fit(alg: KeyManagement, key: &RecipientPublicKey) -> Result<(), KeyError> {
-    let rsa_alg = alg == KeyManagement::RsaOaep256;
-    if rsa_alg == matches!(key, RecipientPublicKey::Rsa(_)) {
+    if alg.is_rsa() == matches!(key, RecipientPublicKey::Rsa(_)) {
         Ok(())
     } else {
         Err(KeyError::WrongAlgorithm)
@@ -636,6 +671,7 @@ mod tests {
     use crate::error::JweError;
     use crate::jose::algorithm::Algorithm;
     use crate::jose::jwe::content_encryption::ContentEncryption;
+    use crate::jose::jwe::test_data::{data, text};
     use crate::jose::signing_key::SigningKey;
 
     /// A signed-looking compact JWS (the JWE layer never verifies it).
@@ -700,6 +736,54 @@ mod tests {
         decrypt_nested_jwt(&token, &[with])
     }
 
+    /// The legacy SHA-1 `RSA-OAEP` needs its explicit opt-in: `from_jwk` and
+    /// `EncryptionKey::from_jwk` refuse it, `legacy_rsa_oaep_from_jwk` reads only it, no key
+    /// is generated for it, and keybound never encrypts with it.
+    #[test]
+    fn jwe_legacy_rsa_oaep_is_opt_in_and_decrypt_only() {
+        let legacy = edit(rsa_jwk(), |m| {
+            m.insert("alg".into(), Value::from("RSA-OAEP"));
+        });
+        assert_eq!(
+            DecryptionKey::from_jwk(&legacy).err(),
+            Some(KeyError::WrongAlgorithm)
+        );
+        let key = DecryptionKey::legacy_rsa_oaep_from_jwk(&legacy).unwrap();
+        assert_eq!(key.algorithm(), KeyManagement::RsaOaep);
+        assert_eq!(
+            DecryptionKey::legacy_rsa_oaep_from_jwk(rsa_jwk()).err(),
+            Some(KeyError::WrongAlgorithm)
+        );
+        assert_eq!(
+            EncryptionKey::from_jwk(&public(&legacy)).err(),
+            Some(KeyError::WrongAlgorithm)
+        );
+        assert_eq!(
+            DecryptionKey::generate(KeyManagement::RsaOaep, None).err(),
+            Some(Error::InvalidArgument("alg"))
+        );
+        let public_half = key.encryption_key();
+        assert_eq!(
+            nested::encrypt(
+                INNER,
+                public_half.recipient(),
+                None,
+                public_half.algorithm(),
+                ContentEncryption::A256Gcm
+            )
+            .err(),
+            Some(JweError::Refused("RSA-OAEP"))
+        );
+        // The PEM reader takes the algorithm from its caller: naming RSA-OAEP is the opt-in.
+        let pem = text("openssl/rsa2048_pkcs8.pem");
+        let from_pem = DecryptionKey::from_pem(&pem, KeyManagement::RsaOaep).unwrap();
+        assert_eq!(from_pem.algorithm(), KeyManagement::RsaOaep);
+        // Its JWK says RSA-OAEP and reads back only through the opt-in.
+        let jwk = key.to_jwk();
+        assert!(jwk.contains(r#""alg":"RSA-OAEP""#));
+        assert!(DecryptionKey::legacy_rsa_oaep_from_jwk(&jwk).is_ok());
+    }
+
     /// `decrypt_nested_jwt` picks the key the token names among several, and refuses a
     /// token no key fits.
     #[test]
@@ -728,11 +812,6 @@ mod tests {
             decrypt_nested_jwt(&token, &[]).unwrap_err(),
             JweError::NoKey
         );
-    }
-
-    fn data(path: &str) -> String {
-        let path = format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_to_string(path).unwrap()
     }
 
     #[test]
@@ -805,7 +884,7 @@ mod tests {
             ("5_4.key_agreement_with_key_wrapping_using_ecdh-es_and_aes-keywrap_with_aes-gcm.json", 16),
             ("5_5.key_agreement_using_ecdh-es_with_aes-cbc-hmac-sha2.json", 32),
         ] {
-            let case: Value = serde_json::from_str(&data(&format!("jose-cookbook/jwe/{file}"))).unwrap();
+            let case = data(&format!("jose-cookbook/jwe/{file}"));
             let jwk = case["input"]["key"].to_string();
             assert_eq!(
                 DecryptionKey::from_jwk(&jwk).err(),
@@ -854,8 +933,7 @@ mod tests {
     /// the public key of its `d`) and round-trips a nested JWT.
     #[test]
     fn jwe_rfc8037_x25519_key() {
-        let case: Value =
-            serde_json::from_str(&data("jose-cookbook/curve25519/ecdh-es.json")).unwrap();
+        let case: Value = data("jose-cookbook/curve25519/ecdh-es.json");
         let jwk = case["input"]["key"].to_string();
         assert_eq!(
             DecryptionKey::from_jwk(&jwk).err(),
@@ -1084,7 +1162,7 @@ mod tests {
         );
         assert_eq!(
             DecryptionKey::from_pem(
-                &data("openssl/rsa1024_pkcs8.pem"),
+                &text("openssl/rsa1024_pkcs8.pem"),
                 KeyManagement::RsaOaep256
             )
             .err(),
@@ -1170,11 +1248,11 @@ mod tests {
         let rsa = KeyManagement::RsaOaep256;
         for (pem, alg, kind) in [
             (generated_p256.to_string(), ecdh, "EC P-256"),
-            (data("openssl/p256_sec1_with_params.pem"), ecdh, "EC P-256"),
-            (data("openssl/p384_pkcs8.pem"), ecdh, "EC P-384"),
-            (data("openssl/x25519_pkcs8.pem"), ecdh, "OKP X25519"),
-            (data("openssl/rsa2048_pkcs8.pem"), rsa, "RSA"),
-            (data("openssl/rsa2048_pkcs1.pem"), rsa, "RSA"),
+            (text("openssl/p256_sec1_with_params.pem"), ecdh, "EC P-256"),
+            (text("openssl/p384_pkcs8.pem"), ecdh, "EC P-384"),
+            (text("openssl/x25519_pkcs8.pem"), ecdh, "OKP X25519"),
+            (text("openssl/rsa2048_pkcs8.pem"), rsa, "RSA"),
+            (text("openssl/rsa2048_pkcs1.pem"), rsa, "RSA"),
         ] {
             let key = DecryptionKey::from_pem(&pem, alg).unwrap().with_kid("pem");
             assert!(format!("{key:?}").contains(kind), "{kind}");
@@ -1189,11 +1267,11 @@ mod tests {
             );
         }
         // The X25519 key's public half is the one openssl wrote.
-        let spki = pkcs8::Document::from_pem(&data("openssl/x25519_spki.pem"))
+        let spki = pkcs8::Document::from_pem(&text("openssl/x25519_spki.pem"))
             .unwrap()
             .1;
         let x = &spki.as_bytes()[spki.as_bytes().len() - 32..];
-        let key = DecryptionKey::from_pem(&data("openssl/x25519_pkcs8.pem"), ecdh).unwrap();
+        let key = DecryptionKey::from_pem(&text("openssl/x25519_pkcs8.pem"), ecdh).unwrap();
         assert!(key
             .encryption_key()
             .to_jwk()
@@ -1206,7 +1284,7 @@ mod tests {
             "openssl/p256_spki.pem",
         ] {
             assert_eq!(
-                DecryptionKey::from_pem(&data(file), ecdh).err(),
+                DecryptionKey::from_pem(&text(file), ecdh).err(),
                 Some(KeyError::InvalidPem),
                 "{file}"
             );

@@ -1,5 +1,7 @@
 //! Key management (RFC 7518 §4.3, §4.6, RFC 8037 §3.2): RSA-OAEP-256 and ECDH-ES (direct or
-//! with AES key wrap) on P-256, P-384 and X25519, with the Concat KDF of RFC 7518 §4.6.2.
+//! with AES key wrap) on P-256, P-384 and X25519, with the Concat KDF of RFC 7518 §4.6.2; and,
+//! for decryption only and only with a key made for it explicitly, the legacy `RSA-OAEP`
+//! (SHA-1).
 
 use rsa::traits::PublicKeyParts;
 use serde_json::Value;
@@ -24,6 +26,15 @@ pub enum KeyManagement {
     /// `RSA-OAEP-256` (RFC 7518 §4.3): RSAES-OAEP with SHA-256 and MGF1-SHA-256, keys of
     /// 2048–8192 bits.
     RsaOaep256,
+    /// `RSA-OAEP` (RFC 7518 §4.3): RSAES-OAEP with SHA-1 and MGF1-SHA-1, keys of 2048–8192
+    /// bits. **Legacy, off unless enabled explicitly**: a token naming it is refused before
+    /// any decryption work unless the decryption keys include one made for it with
+    /// [`DecryptionKey::legacy_rsa_oaep_from_jwk`] or [`DecryptionKey::from_pem`]; keybound
+    /// never encrypts with it. Prefer `RSA-OAEP-256` or the ECDH-ES algorithms.
+    ///
+    /// [`DecryptionKey::legacy_rsa_oaep_from_jwk`]: crate::DecryptionKey::legacy_rsa_oaep_from_jwk
+    /// [`DecryptionKey::from_pem`]: crate::DecryptionKey::from_pem
+    RsaOaep,
 }
 
 /// A recipient's private key for decryption.
@@ -61,6 +72,7 @@ impl KeyManagement {
             "ECDH-ES+A128KW" => Some(Self::EcdhEsA128Kw),
             "ECDH-ES+A256KW" => Some(Self::EcdhEsA256Kw),
             "RSA-OAEP-256" => Some(Self::RsaOaep256),
+            "RSA-OAEP" => Some(Self::RsaOaep),
             _ => None,
         }
     }
@@ -72,7 +84,13 @@ impl KeyManagement {
             Self::EcdhEsA128Kw => "ECDH-ES+A128KW",
             Self::EcdhEsA256Kw => "ECDH-ES+A256KW",
             Self::RsaOaep256 => "RSA-OAEP-256",
+            Self::RsaOaep => "RSA-OAEP",
         }
+    }
+
+    /// Whether this is an RSA algorithm (an RSA key, no `epk`), rather than the ECDH-ES family.
+    pub(crate) const fn is_rsa(self) -> bool {
+        matches!(self, Self::RsaOaep256 | Self::RsaOaep)
     }
 
     /// Makes a content encryption key of `cek_len` bytes for `recipient` (from the OS RNG) and
@@ -85,6 +103,8 @@ impl KeyManagement {
     /// of low order (the shared secret would be all zeros). [`JweError::DecryptionFailed`]:
     /// the OS RNG failed, or `cek_len` cannot be wrapped (zero; for the key-wrap variants, not
     /// a multiple of 8 of at least 16 — never the case for the four content encryptions).
+    /// [`JweError::Refused`]`("RSA-OAEP")`: the legacy SHA-1 `RSA-OAEP` is never used to
+    /// encrypt.
     pub(crate) fn wrap(
         self,
         recipient: &RecipientPublicKey,
@@ -95,6 +115,9 @@ impl KeyManagement {
     ) -> Result<Wrapped, JweError> {
         if cek_len == 0 {
             return Err(JweError::DecryptionFailed);
+        }
+        if self == Self::RsaOaep {
+            return Err(JweError::Refused("RSA-OAEP"));
         }
         if self == Self::RsaOaep256 {
             let RecipientPublicKey::Rsa(key) = recipient else {
@@ -159,12 +182,15 @@ impl KeyManagement {
         apv: &[u8],
         encrypted_key: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, JweError> {
-        if self == Self::RsaOaep256 {
+        if self.is_rsa() {
             let RecipientPrivateKey::Rsa(key) = recipient else {
                 return Err(JweError::NoKey);
             };
             check_rsa_size(key.as_public_key())?;
-            let cek = rsa_oaep_decrypt(key, encrypted_key)?;
+            let cek = match self {
+                Self::RsaOaep => rsa_oaep_decrypt::<sha1::Sha1>(key, encrypted_key)?,
+                _ => rsa_oaep_decrypt::<rsa::sha2::Sha256>(key, encrypted_key)?,
+            };
             return exact_len(cek, cek_len);
         }
         if matches!(recipient, RecipientPrivateKey::Rsa(_)) {
@@ -195,7 +221,7 @@ impl KeyManagement {
             Self::EcdhEs => (enc_name, cek_len),
             Self::EcdhEsA128Kw => (self.as_str(), 16),
             Self::EcdhEsA256Kw => (self.as_str(), 32),
-            Self::RsaOaep256 => return Err(JweError::NoKey),
+            Self::RsaOaep256 | Self::RsaOaep => return Err(JweError::NoKey),
         };
         concat_kdf(z, algorithm_id.as_bytes(), apu, apv, len)
     }
@@ -415,7 +441,8 @@ fn concat_kdf(
 }
 
 /// A fresh key of `len` bytes from the OS RNG, zeroized on drop.
-fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>, JweError> {
+/// `len` bytes from the OS RNG, zeroized on drop.
+pub(crate) fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>, JweError> {
     let mut key = Zeroizing::new(vec![0u8; len]);
     getrandom::fill(&mut key).map_err(|_| JweError::DecryptionFailed)?;
     Ok(key)
@@ -500,27 +527,32 @@ fn check_rsa_size(key: &rsa::PublicKey) -> Result<(), JweError> {
     }
 }
 
-/// RSAES-OAEP decryption with SHA-256 and MGF1-SHA-256, empty label (RFC 7518 §4.3), blinded
-/// with the OS RNG. The ciphertext must be exactly as long as the modulus. Every failure is
-/// [`JweError::DecryptionFailed`].
-fn rsa_oaep_decrypt(
+/// RSAES-OAEP decryption with `D` (SHA-256 for `RSA-OAEP-256`, SHA-1 for `RSA-OAEP`) as the
+/// hash and in MGF1, empty label (RFC 7518 §4.3), blinded with the OS RNG. The ciphertext must
+/// be exactly as long as the modulus. Every failure is [`JweError::DecryptionFailed`].
+fn rsa_oaep_decrypt<D>(
     key: &rsa::PrivateKey,
     ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, JweError> {
+) -> Result<Zeroizing<Vec<u8>>, JweError>
+where
+    D: rsa::sha2::Digest + rsa::sha2::digest::FixedOutputReset,
+{
     if ciphertext.len() != key.as_public_key().size() {
         return Err(JweError::DecryptionFailed);
     }
-    key.oaep_decrypt_with_rng::<rsa::sha2::Sha256, _>(&mut getrandom::SysRng, ciphertext)
+    key.oaep_decrypt_with_rng::<D, _>(&mut getrandom::SysRng, ciphertext)
         .map(Zeroizing::new)
         .map_err(|_| JweError::DecryptionFailed)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use p256::elliptic_curve::Generate;
     use rsa::pkcs8::DecodePrivateKey;
     use serde_json::json;
+
+    use super::*;
+    use crate::jose::jwe::test_data::{b64, data, hex};
 
     const ECDH: [KeyManagement; 3] = [
         KeyManagement::EcdhEs,
@@ -533,23 +565,6 @@ mod tests {
         ("A128CBC-HS256", 32),
         ("A256CBC-HS512", 64),
     ];
-
-    fn b64(text: &str) -> Vec<u8> {
-        base64url::decode(text).unwrap()
-    }
-
-    fn hex(text: &str) -> Vec<u8> {
-        assert!(text.len().is_multiple_of(2), "odd hex");
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    fn data(path: &str) -> Value {
-        let file = format!("{}/tests/data/{path}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
-    }
 
     fn str_of<'a>(value: &'a Value, name: &str) -> &'a str {
         value[name].as_str().unwrap()
@@ -625,12 +640,13 @@ mod tests {
             KeyManagement::EcdhEsA128Kw,
             KeyManagement::EcdhEsA256Kw,
             KeyManagement::RsaOaep256,
+            KeyManagement::RsaOaep,
         ] {
             assert_eq!(KeyManagement::from_name(alg.as_str()), Some(alg));
         }
         for name in [
-            "RSA-OAEP",
             "RSA1_5",
+            "rsa-oaep",
             "dir",
             "A128KW",
             "A256GCMKW",
@@ -730,12 +746,6 @@ mod tests {
         // Direct ECDH-ES has no encrypted key.
         let refused = alg.unwrap(&key, enc, 32, Some(epk), &[], &[], &[0]);
         assert_eq!(refused.unwrap_err(), JweError::DecryptionFailed);
-    }
-
-    /// RFC 7520 §5.2 uses RSA-OAEP (SHA-1), which is not supported.
-    #[test]
-    fn jwe_cookbook_5_2_rsa_oaep_sha1_is_not_supported() {
-        assert_eq!(KeyManagement::from_name("RSA-OAEP"), None);
     }
 
     #[test]
@@ -1344,7 +1354,7 @@ mod tests {
                         "{id}"
                     );
                     assert_eq!(
-                        rsa_oaep_decrypt(rsa, &ct).unwrap_err(),
+                        rsa_oaep_decrypt::<rsa::sha2::Sha256>(rsa, &ct).unwrap_err(),
                         JweError::DecryptionFailed,
                         "{id}"
                     );

@@ -8,73 +8,28 @@ use crate::error::JweError;
 use crate::jose::base64url;
 use crate::jose::jwe::compact::CompactJwe;
 use crate::jose::jwe::content_encryption::ContentEncryption;
-use crate::jose::jwe::key_management::{KeyManagement, RecipientPrivateKey, RecipientPublicKey};
-
-/// One decryption key: its `alg` (a key is used for one algorithm only, RFC 8725 §3.1), its
-/// `kid`, and the private key.
-pub(crate) struct DecryptionKey {
-    pub(crate) kid: Option<String>,
-    pub(crate) alg: KeyManagement,
-    pub(crate) key: RecipientPrivateKey,
-}
+use crate::jose::jwe::decryption::{self, DecryptionKey};
+use crate::jose::jwe::key_management::{KeyManagement, RecipientPublicKey};
 
 /// Decrypts the nested JWT `text` (at most `max_len` bytes) with the key among `keys` that it
-/// names (`kid`; without one, the only key, if there is exactly one) and that is meant for its
-/// `alg`. Returns the inner compact JWS, still to be verified.
+/// names (see [`decryption::decrypt`]) and returns the inner compact JWS, still to be
+/// verified.
 ///
-/// A failure to recover the content key does not stop the work: a random key takes its place
-/// and the content decryption runs and fails as it would for a wrong key (RFC 7516 §11.5), so
-/// neither the error nor the time tells a bad wrapped key from a bad ciphertext.
+/// Before any decryption work, on top of the header policy (`compact.rs`): the header must say
+/// `cty: "JWT"` (RFC 7519 §5.2, compared case-insensitively as RFC 7515 §4.1.10 advises),
+/// else [`JweError::Refused`]`("cty")`. After it: the plaintext must be a compact JWS (a JWE
+/// inside a JWE, or bare JSON claims, are [`JweError::NotNested`]).
 pub(crate) fn decrypt<'k>(
     text: &str,
     keys: impl IntoIterator<Item = &'k DecryptionKey, IntoIter: Clone>,
     max_len: usize,
 ) -> Result<Zeroizing<String>, JweError> {
     let jwe = CompactJwe::parse(text, max_len)?;
-    let header = &jwe.header;
-    let key = select(keys, header.kid.as_deref(), header.alg)?;
-    let enc = header.enc;
-    let recovered = header.alg.unwrap(
-        &key.key,
-        enc.as_str(),
-        enc.key_len(),
-        header.epk.as_ref(),
-        &header.apu,
-        &header.apv,
-        &jwe.encrypted_key,
-    );
-    let (cek, unwrapped) = match recovered {
-        Ok(cek) if cek.len() == enc.key_len() => (cek, true),
-        Err(JweError::NoKey) => return Err(JweError::NoKey),
-        _ => (random_key(enc.key_len())?, false),
-    };
-    let opened = enc.open(
-        &cek,
-        &jwe.iv,
-        jwe.protected.as_bytes(),
-        &jwe.ciphertext,
-        &jwe.tag,
-    );
-    let plaintext = match opened {
-        Ok(plaintext) if unwrapped => plaintext,
-        _ => return Err(JweError::DecryptionFailed),
-    };
-    inner_jws(plaintext)
-}
-
-/// The key for `kid` and `alg`.
-fn select<'k>(
-    keys: impl IntoIterator<Item = &'k DecryptionKey, IntoIter: Clone>,
-    kid: Option<&str>,
-    alg: KeyManagement,
-) -> Result<&'k DecryptionKey, JweError> {
-    let mut keys = keys.into_iter();
-    let key = match kid {
-        Some(kid) => keys.find(|k| k.kid.as_deref() == Some(kid)),
-        None if keys.clone().count() == 1 => keys.next(),
-        None => None,
-    };
-    key.filter(|k| k.alg == alg).ok_or(JweError::NoKey)
+    match jwe.header.cty.as_deref() {
+        Some(cty) if cty.eq_ignore_ascii_case("JWT") => {}
+        _ => return Err(JweError::Refused("cty")),
+    }
+    inner_jws(decryption::decrypt(&jwe, keys)?)
 }
 
 /// The plaintext as a compact JWS: UTF-8, three segments (a JWE inside a JWE has five; JSON
@@ -89,12 +44,6 @@ fn inner_jws(plaintext: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>, JweErro
         return Err(JweError::NotNested);
     }
     Ok(Zeroizing::new(text.to_owned()))
-}
-
-fn random_key(len: usize) -> Result<Zeroizing<Vec<u8>>, JweError> {
-    let mut key = Zeroizing::new(vec![0u8; len]);
-    getrandom::fill(&mut key).map_err(|_| JweError::DecryptionFailed)?;
-    Ok(key)
 }
 
 /// Encrypts the compact JWS `inner` to `recipient` with `alg` and `enc`, naming the recipient
@@ -134,6 +83,7 @@ mod tests {
     use p256::elliptic_curve::Generate;
 
     use super::*;
+    use crate::jose::jwe::key_management::RecipientPrivateKey;
 
     /// A signed-looking compact JWS (the layer never verifies it: the token verifier does).
     const INNER: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
@@ -358,43 +308,80 @@ mod tests {
         }
     }
 
-    fn cookbook(name: &str) -> Value {
-        let path = format!(
-            "{}/tests/data/jose-cookbook/jwe/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-
     #[test]
-    fn rfc7520_examples_with_refused_algorithms_are_refused() {
-        for (file, family) in [
-            (
-                "5_1.key_encryption_using_rsa_v15_and_aes-hmac-sha2.json",
-                "RSA1_5",
-            ),
-            (
-                "5_2.key_encryption_using_rsa-oaep_with_aes-gcm.json",
-                "RSA-OAEP",
-            ),
-            (
-                "5_3.key_wrap_using_pbes2-aes-keywrap_with-aes-cbc-hmac-sha2.json",
-                "PBES2",
-            ),
-            ("5_6.direct_encryption_using_aes-gcm.json", "dir"),
-            (
-                "5_7.key_wrap_using_aes-gcm_keywrap_with_aes-cbc-hmac-sha2.json",
-                "A*GCMKW",
-            ),
-            ("5_8.key_wrap_using_aes-keywrap_with_aes-gcm.json", "A*KW"),
-        ] {
-            let example = cookbook(file);
-            let compact = example["output"]["compact"].as_str().unwrap();
+    fn only_nested_jwts_are_decrypted() {
+        let (private, public) = pairs(KeyManagement::EcdhEs).remove(0);
+        let keys = only(KeyManagement::EcdhEs, private);
+        let jwe = encrypt(
+            INNER,
+            &public,
+            Some("k1"),
+            KeyManagement::EcdhEs,
+            ContentEncryption::A256Gcm,
+        )
+        .unwrap();
+        let parts: Vec<&str> = jwe.split('.').collect();
+        let header: Value = serde_json::from_slice(&base64url::decode(parts[0]).unwrap()).unwrap();
+        // `cty` is compared case-insensitively (RFC 7515 §4.1.10)...
+        let with_cty = |cty: Option<&str>| {
+            let mut header = header.clone();
+            match cty {
+                Some(cty) => header["cty"] = Value::from(cty),
+                None => {
+                    header.as_object_mut().unwrap().remove("cty");
+                }
+            }
+            let mut changed: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+            changed[0] = base64url::encode(header.to_string().as_bytes());
+            changed.join(".")
+        };
+        // ... and refused before any decryption: a lower-case `jwt` passes the policy and then
+        // fails only on the (re-encoded, so changed) AAD.
+        assert_eq!(
+            decrypt_default(&with_cty(Some("jwt")), &keys).err(),
+            Some(JweError::DecryptionFailed)
+        );
+        for cty in [None, Some("json"), Some("JWS"), Some("application/jwt")] {
             assert_eq!(
-                decrypt_default(compact, &[]).err(),
-                Some(JweError::Refused(family)),
-                "{file}"
+                decrypt_default(&with_cty(cty), &keys).err(),
+                Some(JweError::Refused("cty")),
+                "{cty:?}"
             );
         }
+        assert!(decrypt_default(&jwe, &keys).is_ok());
+    }
+
+    /// RFC 7520 §6: a PS256-signed JWT encrypted with the legacy `RSA-OAEP` and `A128GCM`.
+    /// Refused without a key enabled for `RSA-OAEP`; with one, the inner JWS is the
+    /// example's, and it verifies with the example's signing key.
+    #[test]
+    fn rfc7520_section_6_nested_jwt() {
+        use crate::jose::jwe::test_data::data;
+        let example = data("jose-cookbook/6.nesting_signatures_and_encryption.json");
+        let compact = example["encrypt"]["output"]["compact"].as_str().unwrap();
+        assert_eq!(
+            decrypt_default(compact, &[]).err(),
+            Some(JweError::Refused("RSA-OAEP"))
+        );
+        let jwk = example["encrypt"]["input"]["key"].to_string();
+        let key = crate::DecryptionKey::legacy_rsa_oaep_from_jwk(&jwk).unwrap();
+        let inner = decrypt_default(compact, &[key.into_nested()]).unwrap();
+        assert_eq!(
+            inner.as_str(),
+            example["encrypt"]["input"]["plaintext"].as_str().unwrap()
+        );
+        let mut signer = example["sign"]["input"]["key"].clone();
+        for private in crate::jose::jwk::PRIVATE_MEMBERS {
+            signer.as_object_mut().unwrap().remove(private);
+        }
+        let signer = crate::PublicKey::from_jwk(&signer.to_string()).unwrap();
+        let payload = signer.verify_jws(&inner).unwrap();
+        assert_eq!(
+            payload,
+            example["sign"]["input"]["payload"]
+                .as_str()
+                .unwrap()
+                .as_bytes()
+        );
     }
 }
