@@ -104,6 +104,28 @@ fn pkjwt() -> Option<&'static OidcProvider> {
     )
 }
 
+/// The resource server's decryption key for `encrypted()`: ECDH-ES+A256KW on P-256.
+fn resource_decryption_key() -> &'static keybound::DecryptionKey {
+    static KEY: OnceLock<keybound::DecryptionKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        keybound::DecryptionKey::generate(
+            keybound::KeyManagement::EcdhEsA256Kw,
+            Some(keybound::EcdhCurve::P256),
+        )
+        .unwrap()
+        .with_kid("api-enc-1")
+    })
+}
+
+/// JWT access tokens signed with ES256, then encrypted to `resource_decryption_key()`
+/// (A256GCM).
+fn encrypted() -> Option<&'static OidcProvider> {
+    static CELL: OnceLock<Option<OidcProvider>> = OnceLock::new();
+    let public: Value =
+        serde_json::from_str(&resource_decryption_key().encryption_key().to_jwk()).unwrap();
+    shared(&CELL, json!({ "alg": "ES256", "encryptTo": public }))
+}
+
 // --- helpers ---------------------------------------------------------------------------------
 
 fn http() -> reqwest::Client {
@@ -1050,4 +1072,73 @@ async fn encrypted_tokens_interoperate_with_jose() {
             .unwrap_or_else(|r| panic!("{label}: {:?}", r.error()));
         assert_eq!(authorized.subject(), "alice");
     }
+}
+
+/// node-oidc-provider issues encrypted JWT access tokens (signed ES256, then ECDH-ES+A256KW /
+/// A256GCM to the resource server's key, `cty: "at+jwt"`): a guard without the decryption key
+/// refuses them with `invalid_token`; with it they are decrypted, verified and stay bound to
+/// the client's key (`ath` over the JWE as sent).
+#[tokio::test]
+async fn provider_encrypted_access_tokens_are_decrypted_and_bound() {
+    let Some(provider) = encrypted() else { return };
+    let client = dpop_client();
+    let token = client_credentials(provider, &client).await;
+    assert_eq!(token.split('.').count(), 5, "a compact JWE");
+    let header: Value = serde_json::from_slice(
+        &base64ct::Base64UrlUnpadded::decode_vec(token.split('.').next().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ECDH-ES+A256KW");
+    assert_eq!(header["enc"], "A256GCM");
+    assert_eq!(header["kid"], "api-enc-1");
+    assert_eq!(header["cty"], "at+jwt");
+
+    // Without the key: refused, never decrypted.
+    let plain_guard = guard(provider).await;
+    let refused = check(&plain_guard, &token, &proof(&client, &token)).unwrap_err();
+    assert_eq!(refused.status(), 401);
+    assert!(refused
+        .www_authenticate()
+        .contains(r#"error="invalid_token""#));
+
+    // The inner token is the provider's signed at+jwt.
+    let inner =
+        keybound::decrypt_nested_jwt(&token, std::slice::from_ref(&decryption_key_copy())).unwrap();
+    let jwt = keybound::danger::decode_unverified(&inner).unwrap();
+    assert_eq!(
+        (&jwt.header["alg"], &jwt.header["typ"]),
+        (&json!("ES256"), &json!("at+jwt"))
+    );
+
+    let guard = guard(provider)
+        .await
+        .with_decryption_key(decryption_key_copy());
+    let fresh = proof(&client, &token);
+    let authorized = check(&guard, &token, &fresh).expect("decrypted, verified and bound");
+    assert_eq!(authorized.subject(), "cs-post");
+    assert_eq!(authorized.jkt(), Some(client.signer().thumbprint()));
+    assert_eq!(authorized.claims().audiences(), [API]);
+    assert_refused(
+        check(&guard, &token, &fresh),
+        Error::InvalidProof(ProofError::Replayed),
+    );
+    let thief = dpop_client();
+    assert_refused(
+        check(&guard, &token, &proof(&thief, &token)),
+        Error::InvalidToken(TokenError::KeyMismatch),
+    );
+    // A proof whose `ath` is the hash of the inner token, not of the JWE sent, is refused.
+    let wrong_ath = client
+        .signer()
+        .proof("GET", API_URL)
+        .with_access_token(&inner)
+        .sign(UnixTime::now())
+        .unwrap();
+    assert_eq!(check(&guard, &token, &wrong_ath).unwrap_err().status(), 401);
+}
+
+/// `resource_decryption_key()` again (a `DecryptionKey` is not `Clone`: it is read back from
+/// its private JWK).
+fn decryption_key_copy() -> keybound::DecryptionKey {
+    keybound::DecryptionKey::from_jwk(&resource_decryption_key().to_jwk()).unwrap()
 }

@@ -20,6 +20,8 @@ const config = {
   requireNonce: false,
   jwksMaxAge: null,
   pkjwtJwks: null,
+  encryptTo: null,
+  encryptEnc: 'A256GCM',
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
 
@@ -104,7 +106,17 @@ function makeProvider(issuer) {
         getResourceServerInfo(ctx, resource) {
           const common = { scope: SCOPES, accessTokenTTL: config.accessTokenTTL };
           if (resource === API) {
-            return { ...common, accessTokenFormat: 'jwt', jwt: { sign: { alg: config.alg } } };
+            const jwt = { sign: { alg: config.alg } };
+            if (config.encryptTo) {
+              // The resource server's public encryption JWK: nested JWTs (signed, then encrypted).
+              jwt.encrypt = {
+                alg: config.encryptTo.alg,
+                enc: config.encryptEnc,
+                kid: config.encryptTo.kid,
+                key: crypto.createPublicKey({ key: config.encryptTo, format: 'jwk' }),
+              };
+            }
+            return { ...common, accessTokenFormat: 'jwt', jwt };
           }
           if (resource === OPAQUE_API) return { ...common, accessTokenFormat: 'opaque' };
           throw new Provider.errors.InvalidTarget();

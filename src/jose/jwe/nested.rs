@@ -5,31 +5,38 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::error::JweError;
-use crate::jose::base64url;
 use crate::jose::jwe::compact::CompactJwe;
 use crate::jose::jwe::content_encryption::ContentEncryption;
 use crate::jose::jwe::decryption::{self, DecryptionKey};
 use crate::jose::jwe::key_management::{KeyManagement, RecipientPublicKey};
+use crate::jose::{base64url, jws};
 
 /// Decrypts the nested JWT `text` (at most `max_len` bytes) with the key among `keys` that it
 /// names (see [`decryption::decrypt`]) and returns the inner compact JWS, still to be
 /// verified.
 ///
-/// Before any decryption work, on top of the header policy (`compact.rs`): the header must say
-/// `cty: "JWT"` (RFC 7519 §5.2, compared case-insensitively as RFC 7515 §4.1.10 advises),
-/// else [`JweError::Refused`]`("cty")`. After it: the plaintext must be a compact JWS (a JWE
-/// inside a JWE, or bare JSON claims, are [`JweError::NotNested`]).
+/// Before any decryption work, on top of the header policy (`compact.rs`): the header's `cty`
+/// must say the content is a JWT, else [`JweError::Refused`]`("cty")` — see
+/// [`names_a_jwt`]. After it: the plaintext must be a compact JWS (a JWE inside a JWE, or bare
+/// JSON claims, are [`JweError::NotNested`]).
 pub(crate) fn decrypt<'k>(
     text: &str,
     keys: impl IntoIterator<Item = &'k DecryptionKey, IntoIter: Clone>,
     max_len: usize,
 ) -> Result<Zeroizing<String>, JweError> {
     let jwe = CompactJwe::parse(text, max_len)?;
-    match jwe.header.cty.as_deref() {
-        Some(cty) if cty.eq_ignore_ascii_case("JWT") => {}
-        _ => return Err(JweError::Refused("cty")),
+    if !jwe.header.cty.as_deref().is_some_and(names_a_jwt) {
+        return Err(JweError::Refused("cty"));
     }
     inner_jws(decryption::decrypt(&jwe, keys)?)
+}
+
+/// Whether a `cty` names a JWT: `JWT`, as RFC 7519 §5.2 requires of nested JWTs, or `at+jwt`,
+/// RFC 9068's access-token type, which node-oidc-provider puts in the `cty` of the encrypted
+/// access tokens it issues. Media types compare case-insensitively and may omit
+/// `application/` (RFC 7515 §4.1.10). Nothing else, and no missing `cty`, is a nested JWT.
+fn names_a_jwt(cty: &str) -> bool {
+    jws::typ_is(cty, "jwt") || jws::typ_is(cty, "at+jwt")
 }
 
 /// The plaintext as a compact JWS: UTF-8, three segments (a JWE inside a JWE has five; JSON
@@ -341,7 +348,22 @@ mod tests {
             decrypt_default(&with_cty(Some("jwt")), &keys).err(),
             Some(JweError::DecryptionFailed)
         );
-        for cty in [None, Some("json"), Some("JWS"), Some("application/jwt")] {
+        // `at+jwt` (node-oidc-provider's encrypted access tokens) names a JWT too.
+        for cty in ["application/JWT", "at+jwt", "application/at+JWT"] {
+            assert_eq!(
+                decrypt_default(&with_cty(Some(cty)), &keys).err(),
+                Some(JweError::DecryptionFailed),
+                "{cty}"
+            );
+        }
+        for cty in [
+            None,
+            Some("json"),
+            Some("JWS"),
+            Some("jwt+json"),
+            Some("text/jwt"),
+            Some(""),
+        ] {
             assert_eq!(
                 decrypt_default(&with_cty(cty), &keys).err(),
                 Some(JweError::Refused("cty")),
