@@ -11,7 +11,25 @@
 //! Setup (key generation, signing the inputs) is the same for every operation and is measured
 //! once with `setup`; subtract it. With `--features aws-lc`, `aws_raw_verify` and `aws_raw_sign`
 //! are that backend's floor.
+//!
+//! Encrypted access tokens (issue 15, `benches/support/encrypted_request.rs`), with a third
+//! argument naming a case of that file (default `ecdh-es+a128kw_p256_a256gcm`):
+//! `encrypted_setup` (their common setup, deterministic keys), `warm_encrypted` (the token in
+//! the verified-token cache: nothing decrypted), `cold_encrypted` (cache disabled: decryption,
+//! token and proof verification), `decrypt` (`decrypt_nested_jwt` alone):
+//!
+//! ```sh
+//! for op in encrypted_setup decrypt; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instruction_counts $op 50 rsa-oaep-256_2048_a256gcm 2>&1 | grep refs
+//! done
+//! ```
 
+#[path = "../examples/generate_vectors/drbg.rs"]
+#[allow(dead_code)]
+mod drbg;
+#[path = "../benches/support/encrypted_request.rs"]
+mod encrypted_request;
 #[path = "../benches/support/forgetful_store.rs"]
 mod forgetful_store;
 
@@ -35,6 +53,19 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
 
     let now = UnixTime::from_secs(1_700_000_000);
+    if [
+        "encrypted_setup",
+        "warm_encrypted",
+        "cold_encrypted",
+        "decrypt",
+    ]
+    .contains(&op.as_str())
+    {
+        let case = args
+            .next()
+            .unwrap_or_else(|| encrypted_request::CASES[0].name.into());
+        return encrypted(&op, n, encrypted_request::case(&case), now);
+    }
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
     let client = ProofSigner::new(SigningKey::generate().expect("key"));
     let token = issuer
@@ -113,6 +144,28 @@ fn main() {
             "aws_raw_sign" => {
                 let rng = aws_lc_rs::rand::SystemRandom::new();
                 black_box(aws_pair.sign(&rng, black_box(&message)).expect("sign"));
+            }
+            other => panic!("unknown operation {other}"),
+        }
+    }
+}
+
+/// A request with an encrypted token (warm or cold), or the decryption of one token, for `case`.
+fn encrypted(op: &str, n: usize, case: encrypted_request::Case, now: UnixTime) {
+    let tokens = encrypted_request::EncryptedTokens::new(now);
+    let fixture = tokens.encrypted_request(&case);
+    let headers = fixture.headers();
+    let request = fixture.request(&headers);
+    let (warm, cold) = (tokens.guard(16, Some(&case)), tokens.guard(0, Some(&case)));
+    let keys = [encrypted_request::decryption_key(&case)];
+    assert!(warm.check(&request, now).is_ok());
+    for _ in 0..n {
+        match op {
+            "encrypted_setup" => {}
+            "warm_encrypted" => assert!(warm.check(black_box(&request), now).is_ok()),
+            "cold_encrypted" => assert!(cold.check(black_box(&request), now).is_ok()),
+            "decrypt" => {
+                assert!(keybound::decrypt_nested_jwt(black_box(&fixture.token), &keys).is_ok())
             }
             other => panic!("unknown operation {other}"),
         }

@@ -10,10 +10,17 @@ byte, then fields separated by 0xFF. Deterministic; run from anywhere:
 """
 
 import base64
+import hashlib
 import json
 import re
 import shutil
 from pathlib import Path
+
+# Only for the jwe_decrypt seeds (`pip install cryptography`).
+from cryptography.hazmat.primitives import hashes, hmac, keywrap, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FUZZ = Path(__file__).resolve().parent
 ROOT = FUZZ.parent
@@ -123,7 +130,7 @@ def proof_verify():
     seeds.append(("fixture-token-endpoint", seed(0, C["TOKEN_ENDPOINT_PROOF"], C["TOKEN_ENDPOINT_URL"], "POST")))
     seeds.append(("fixture-two-headers", seed(0x20, C["TOKEN_ENDPOINT_PROOF"], C["TOKEN_ENDPOINT_URL"], "POST")))
     seeds.append(("fixture-padded", seed(0, " \t" + C["TOKEN_ENDPOINT_PROOF"] + " ", C["TOKEN_ENDPOINT_URL"], "POST")))
-    ath = b64(__import__("hashlib").sha256(C["TOKEN"].encode()).digest())
+    ath = b64(hashlib.sha256(C["TOKEN"].encode()).digest())
     claims = lambda **kw: json.dumps(
         dict({"jti": "fuzz-jti-0001", "htm": "GET", "htu": "https://api.example.com/orders", "iat": NOW}, **kw),
         separators=(",", ":"),
@@ -319,9 +326,197 @@ def token_verify():
     write("token_verify", seeds)
 
 
+# --- jwe_decrypt: compact JWEs made here, deterministically, to the fixture decryption keys ---
+#
+# An independent implementation of the encryption side (RFC 7516 §5.1, RFC 7518 §4.6 Concat
+# KDF, §4.3 RSA-OAEP-256, §5.2 AES-CBC-HMAC, §5.3 AES-GCM) on `cryptography`, with every random
+# value (ephemeral key, CEK, IV, OAEP seed) drawn from SHA-256 of a label: the same seeds on
+# every run, and a cross-check of keybound's decryption against another implementation.
+
+
+def det(label, n):
+    """`n` pseudo-random bytes from `label` (SHA-256 in counter mode)."""
+    out = b""
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{label}/{counter}".encode()).digest()
+        counter += 1
+    return out[:n]
+
+
+def unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+ENC_KEY_LEN = {"A128GCM": 16, "A192GCM": 24, "A256GCM": 32, "A128CBC-HS256": 32, "A256CBC-HS512": 64}
+CURVES = {"P-256": (ec.SECP256R1(), 32), "P-384": (ec.SECP384R1(), 48)}
+
+
+def concat_kdf(z, alg_id, bits, apu=b"", apv=b""):
+    """RFC 7518 §4.6.2 (NIST SP 800-56A Concat KDF with SHA-256)."""
+    field = lambda data: len(data).to_bytes(4, "big") + data
+    other = field(alg_id.encode()) + field(apu) + field(apv) + bits.to_bytes(4, "big")
+    out = b""
+    counter = 1
+    while len(out) * 8 < bits:
+        out += hashlib.sha256(counter.to_bytes(4, "big") + z + other).digest()
+        counter += 1
+    return out[: bits // 8]
+
+
+def ecdh(jwk, label):
+    """A deterministic ephemeral key agreement with the recipient `jwk`: (Z, epk JWK)."""
+    if jwk["kty"] == "OKP":
+        eph = x25519.X25519PrivateKey.from_private_bytes(det(label + "/epk", 32))
+        peer = x25519.X25519PublicKey.from_public_bytes(unb64(jwk["x"]))
+        x = eph.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return eph.exchange(peer), {"kty": "OKP", "crv": "X25519", "x": b64(x)}
+    curve, size = CURVES[jwk["crv"]]
+    order = {32: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+             48: 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973}[size]
+    scalar = int.from_bytes(det(label + "/epk", size + 8), "big") % (order - 1) + 1
+    eph = ec.derive_private_key(scalar, curve)
+    peer = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(unb64(jwk["x"]), "big"), int.from_bytes(unb64(jwk["y"]), "big"), curve
+    ).public_key()
+    point = eph.public_key().public_numbers()
+    epk = {"kty": "EC", "crv": jwk["crv"], "x": b64(point.x.to_bytes(size, "big")), "y": b64(point.y.to_bytes(size, "big"))}
+    return eph.exchange(ec.ECDH(), peer), epk
+
+
+def rsa_oaep_256(jwk, message, label):
+    """RSAES-OAEP with SHA-256 and MGF1-SHA-256, empty label (RFC 8017 §7.1.1), seed from `label`."""
+    n = int.from_bytes(unb64(jwk["n"]), "big")
+    e = int.from_bytes(unb64(jwk["e"]), "big")
+    k = (n.bit_length() + 7) // 8
+    h = hashlib.sha256(b"").digest()
+    mgf = lambda seed, length: b"".join(
+        hashlib.sha256(seed + i.to_bytes(4, "big")).digest() for i in range(length // 32 + 1)
+    )[:length]
+    db = h + bytes(k - len(message) - 2 * 32 - 2) + b"\x01" + message
+    seed = det(label + "/oaep", 32)
+    masked_db = bytes(a ^ b for a, b in zip(db, mgf(seed, k - 32 - 1)))
+    masked_seed = bytes(a ^ b for a, b in zip(seed, mgf(masked_db, 32)))
+    em = b"\x00" + masked_seed + masked_db
+    return pow(int.from_bytes(em, "big"), e, n).to_bytes(k, "big")
+
+
+def seal(enc, cek, iv, aad, plaintext):
+    """(ciphertext, tag) for `enc` (RFC 7518 §5.2.2, §5.3)."""
+    if enc.endswith("GCM"):
+        sealed = AESGCM(cek).encrypt(iv, plaintext, aad)
+        return sealed[:-16], sealed[-16:]
+    half = len(cek) // 2
+    mac_key, enc_key = cek[:half], cek[half:]
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plaintext) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(enc_key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    digest = hashes.SHA256() if half == 16 else hashes.SHA512()
+    mac = hmac.HMAC(mac_key, digest)
+    mac.update(aad + iv + ciphertext + (len(aad) * 8).to_bytes(8, "big"))
+    return ciphertext, mac.finalize()[:half]
+
+
+def jwe(jwk, enc, plaintext, label, alg=None, kid=True, header_extra=None, apu=b"", apv=b""):
+    """The compact JWE of `plaintext` to the private `jwk` (its `alg` unless `alg` says
+    otherwise) with `enc`; every random value drawn from `label`."""
+    alg = alg or jwk["alg"]
+    header = {"alg": alg, "enc": enc, "cty": "JWT"}
+    if kid:
+        header["kid"] = jwk["kid"]
+    cek_len = ENC_KEY_LEN[enc]
+    cek = det(label + "/cek", cek_len)
+    encrypted_key = b""
+    if alg.startswith("ECDH-ES"):
+        z, header["epk"] = ecdh(jwk, label)
+        if apu:
+            header["apu"] = b64(apu)
+        if apv:
+            header["apv"] = b64(apv)
+        if alg == "ECDH-ES":
+            cek = concat_kdf(z, enc, cek_len * 8, apu, apv)
+        else:
+            kek_len = 16 if alg == "ECDH-ES+A128KW" else 32
+            kek = concat_kdf(z, alg, kek_len * 8, apu, apv)
+            encrypted_key = keywrap.aes_key_wrap(kek, cek)
+    elif alg == "RSA-OAEP-256":
+        encrypted_key = rsa_oaep_256(jwk, cek, label)
+    else:
+        encrypted_key = det(label + "/key", 40)  # refused algorithms: any bytes
+    header.update(header_extra or {})
+    header = {k: v for k, v in header.items() if v is not None}
+    protected = b64(json.dumps(header, separators=(",", ":")).encode())
+    iv = det(label + "/iv", 12 if enc.endswith("GCM") else 16)
+    ciphertext, tag = seal(enc, cek, iv, protected.encode(), plaintext)
+    return ".".join([protected, b64(encrypted_key), b64(iv), b64(ciphertext), b64(tag)])
+
+
+JWE_KEYS = ["JWE_P256_JWK", "JWE_X25519_JWK", "JWE_P384_JWK", "JWE_RSA_JWK"]
+ENCS = ["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"]
+
+
+def fixture_jwe():
+    """`ENCRYPTED_TOKEN` of fuzz/src/lib.rs: TOKEN to the P-256 key, A256GCM."""
+    return jwe(json.loads(C["JWE_P256_JWK"]), "A256GCM", C["TOKEN"].encode(), "fixture")
+
+
+def jwe_decrypt():
+    assert fixture_jwe() == C["ENCRYPTED_TOKEN"], "ENCRYPTED_TOKEN is stale: paste fixture_jwe()"
+    token = C["TOKEN"].encode()
+    keys = {name: json.loads(C[name]) for name in JWE_KEYS}
+    p256, x25519_key, p384, rsa_key = (keys[name] for name in JWE_KEYS)
+    # flags: bit 0 guard mode, bits 1-4 time index, bits 5-7 key selection (see the target).
+    GUARD, ALONE = 1, lambda i: (i + 1) << 5
+    seeds = [("fixture", seed(0, C["ENCRYPTED_TOKEN"])), ("fixture-guard", seed(GUARD, C["ENCRYPTED_TOKEN"]))]
+    for name in JWE_KEYS:
+        short = name[4:-4].lower()
+        for enc in ENCS:
+            seeds.append((f"valid-{short}-{enc.lower()}", seed(0, jwe(keys[name], enc, token, f"{short}/{enc}"))))
+    seeds += [
+        ("guard-x25519", seed(GUARD, jwe(x25519_key, "A128CBC-HS256", token, "guard/x25519"))),
+        ("guard-p384-late", seed(GUARD | (6 << 1), jwe(p384, "A256GCM", token, "guard/p384"))),
+        ("guard-rsa", seed(GUARD, jwe(rsa_key, "A128GCM", token, "guard/rsa"))),
+        ("no-kid-alone", seed(ALONE(0), jwe(p256, "A128GCM", token, "nokid", kid=False))),
+        ("no-kid-all", seed(0, jwe(p256, "A128GCM", token, "nokid", kid=False))),
+        ("wrong-kid", seed(0, jwe(p256, "A128GCM", token, "wrongkid", header_extra={"kid": "fuzz-x25519-ecdh-es"}))),
+        ("apu-apv", seed(0, jwe(x25519_key, "A256GCM", token, "apu", apu=b"Alice", apv=b"Bob"))),
+        ("cty-lowercase", seed(0, jwe(p384, "A128GCM", token, "cty", header_extra={"cty": "jwt"}))),
+        ("unknown-member", seed(0, jwe(p256, "A256GCM", token, "extra", header_extra={"x5u": "https://a.example/", "typ": "JWT"}))),
+        ("inner-json", seed(0, jwe(p256, "A256GCM", b'{"sub":"alice"}', "json"))),
+        ("inner-jwe", seed(0, jwe(p256, "A256GCM", C["ENCRYPTED_TOKEN"].encode(), "nested"))),
+        ("inner-empty-segments", seed(0, jwe(x25519_key, "A128GCM", b"..", "dots"))),
+        ("tampered-tag", seed(0, C["ENCRYPTED_TOKEN"][:-2] + ("A" if C["ENCRYPTED_TOKEN"][-2] != "A" else "B") + C["ENCRYPTED_TOKEN"][-1])),
+        ("wrong-alg-for-key", seed(0, jwe(p256, "A256GCM", token, "wrongalg", alg="ECDH-ES"))),
+        ("refused-rsa1_5", seed(0, jwe(rsa_key, "A128GCM", token, "rsa15", alg="RSA1_5"))),
+        ("refused-rsa-oaep", seed(0, jwe(rsa_key, "A128GCM", token, "oaep1", alg="RSA-OAEP"))),
+        ("refused-dir", seed(0, jwe(p256, "A128GCM", token, "dir", alg="dir"))),
+        ("refused-a128kw", seed(0, jwe(p256, "A128GCM", token, "kw", alg="A128KW"))),
+        ("refused-a128gcmkw", seed(0, jwe(p256, "A128GCM", token, "gcmkw", alg="A128GCMKW", header_extra={"iv": "AAAAAAAAAAAAAAAA", "tag": "AAAAAAAAAAAAAAAAAAAAAA"}))),
+        ("refused-pbes2", seed(0, jwe(p256, "A128GCM", token, "pbes2", alg="PBES2-HS256+A128KW", header_extra={"p2s": "c2FsdHNhbHQ", "p2c": 4096}))),
+        ("refused-zip", seed(0, jwe(p256, "A128GCM", token, "zip", header_extra={"zip": "DEF"}))),
+        ("refused-crit", seed(0, jwe(p256, "A128GCM", token, "crit", header_extra={"crit": ["exp"], "exp": 1}))),
+        ("refused-no-cty", seed(0, jwe(p256, "A128GCM", token, "nocty", header_extra={"cty": None}))),
+        ("refused-a192gcm", seed(0, jwe(p256, "A192GCM", token, "a192", ))),
+        ("refused-epk-string", seed(0, jwe(p256, "A128GCM", token, "epkstr", header_extra={"epk": "x"}))),
+        ("refused-epk-rsa", seed(0, jwe(rsa_key, "A128GCM", token, "epkrsa", header_extra={"epk": {"kty": "EC"}}))),
+        ("refused-kid-number", seed(0, jwe(p256, "A128GCM", token, "kidnum", header_extra={"kid": 7}))),
+    ]
+    # The JSON serialization (RFC 7516 §7.2) of the fixture: refused.
+    protected, key, iv, ciphertext, tag = C["ENCRYPTED_TOKEN"].split(".")
+    general = {"protected": protected, "recipients": [{"encrypted_key": key}], "iv": iv, "ciphertext": ciphertext, "tag": tag}
+    seeds += [
+        ("refused-json-general", seed(0, json.dumps(general, separators=(",", ":")))),
+        ("plain-jws-guard", seed(GUARD, C["TOKEN"])),
+        ("padded-segment", seed(0, protected + "=." + ".".join([key, iv, ciphertext, tag]))),
+    ]
+    write("jwe_decrypt", seeds)
+
+
 if __name__ == "__main__":
     proof_verify()
     guard_headers()
     jwk_parse()
     htu()
     token_verify()
+    jwe_decrypt()

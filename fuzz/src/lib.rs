@@ -11,7 +11,17 @@
 use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use keybound::{KeySet, ProofSigner, PublicKey, RequestGuard, SigningKey, TokenVerifier, UnixTime};
+use keybound::{
+    DecryptionKey, KeySet, MemoryRevocationStore, ProofSigner, ProofVerifier, PublicKey,
+    RequestGuard, SigningKey, TokenVerifier, UnixTime,
+};
+
+/// The benchmarks' replay store that never remembers (`benches/support/forgetful_store.rs`),
+/// for guards kept across fuzz runs: with it (and no token cache) a guard holds no state, so a
+/// run's answer does not depend on the runs before it.
+#[path = "../../benches/support/forgetful_store.rs"]
+pub mod forgetful_store;
+use forgetful_store::ForgetfulStore;
 
 /// Separates the fields of a fuzz input. 0xFF never occurs in UTF-8, so every valid string can
 /// still be expressed inside a field.
@@ -69,6 +79,22 @@ pub const RFC_URL: &str = "https://server.example.com/token";
 pub const RFC_NOW_SECS: u64 = 1_562_262_616;
 /// The RFC's example access token (§7.1).
 pub const RFC_ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+
+// --- Encrypted access tokens (nested JWTs) -----------------------------------------------------
+
+/// The resource server's P-256 decryption key for `ECDH-ES+A128KW`. Made once with Python's
+/// `cryptography` (random keys, exported as JWKs with a `kid`, `use: enc` and `alg`).
+pub const JWE_P256_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"DZaXdLV9a5KdzlWiYN1-1Uk2nAdUtP3GqwyZmDjXkX4","y":"_8lAizOsmnXjSYX1u6V4rSs89LcWlHZoEcT6X08l96s","d":"9K8kS7fqyYl1rkcfpkOKlMVabmEcZrlBxneWBawu9Ro","kid":"fuzz-p256-a128kw","use":"enc","alg":"ECDH-ES+A128KW"}"#;
+/// The X25519 decryption key for `ECDH-ES` (direct key agreement).
+pub const JWE_X25519_JWK: &str = r#"{"kty":"OKP","crv":"X25519","x":"Q9_-_g4r1zsWRmhjSYVN0gi_WgvQ7mxN0HhiwqFoex4","d":"mHgDGzoZOs3UcI8cixGTNDk3sIWuwRiz90YmS4XokGQ","kid":"fuzz-x25519-ecdh-es","use":"enc","alg":"ECDH-ES"}"#;
+/// The P-384 decryption key for `ECDH-ES+A256KW`.
+pub const JWE_P384_JWK: &str = r#"{"kty":"EC","crv":"P-384","x":"NEwqPmr60jWo37BaAvCkQvx21-jRE-oDOCJOIe9E1WK4CRyZ4d_LOvEfneamd2wL","y":"WEP2FBv_LD4wcdaAhWyY5AMS_oXea2IaTAo9Jbeh5cFcQurOV1h6oq2jKNIwA2EA","d":"3ExgnKO9w-TY4_kr-RZ30rDWbUCPDIPaRnSIiuJjBly7xuq5WRLAsE1x6kylQpuY","kid":"fuzz-p384-a256kw","use":"enc","alg":"ECDH-ES+A256KW"}"#;
+/// The RSA-2048 decryption key for `RSA-OAEP-256` (embedded: RSA generation is slow).
+pub const JWE_RSA_JWK: &str = r#"{"kty":"RSA","n":"sIWSQQxRuBQKo_BqHseoJkdEl2X7j8xPRcNi-848Fk-qyK5MQbNDCkywqUjX0K06Dhtbb54ctcxT2Nlb2DDblXAx6EAH0jInvQ8ogiG8LtRm5EeqjjF86jJ6F7sKa1cK75GwMg669tHP8lRrHR_MFnvo_XEt-v_Nrzor-yX7k0rN6NblJyheysupI9Bj-xn48XAumwoowwLKgEAYGIJ3sc9VFT2Uc30Z5ndYhdhX_Evm0sEfh4xtC1b1UErC7HlLLI_60j-4GFwSvyW2t3fiVyz-eSbuYH8kk_l7NEkP10kDbCX8p_sfHmwiNW8M0INcioPpVLFTcmKchkF82B5zEQ","e":"AQAB","d":"Bd7TT9V8jD4iYnRW2yIxreA14EEUfiJByqSmUJB5wBYzLExbnd27z4ZgY6jYAIkaQqjXQB2Gf-dFLJOB8e0iCFS8XChw-iUP3EI6SyWbEAWhTFszyVnM-S7nj415WbuB0hjKvsdtoVK18y2qiEPr8h150J_ocw35xaeOGeKX_Lx0cYLFW4an-PT9IeWYVjXJXuXa14bQRveVW1FKZ9Dv9iSdzFfUFhZ89gBlJHXBj1Vyx7ofYVuzMK1nbR0iMSWFqrj5oF18UXAAX5CkvAH0IXOXtFlofUJgLNuZ5yER7GJzU1g0iCWsRcO9mxI40-xzjNJ0Pyzg4BCY9LuBMswVdw","p":"5Vg6YDp-OMNtk_coDWExC7s0-hdXbIDtx5k3i0hqfc4lYnBpVNPu0ceCWBdzxHpty-o9CUg3zmIib8fmEoTHJlUke9yKmbZFrbY1dj9FxWiuSVW_JJspqQI4DUaIR--VrO9vm-uX55hTqWc7zC2Oo3oZWqlUQr8bgYG8f3fSnkM","q":"xQmvgRJ8C-GM8CE8xyYj8JixhBszbw4fi2aEUyDdVPf5l2I3KBUubh6uKFNFn6dV9S8AlHVaE23Coj_MEzaSvur1wwuotI_53-NonHrvFj9lurlx6JV8T2-4D5UxW7tB6Ebar9x9AiV8F3Rsd2nlsPxyp2EOetSUkRVDC42aFhs","dp":"YJTyKHoZk7ABInHQJSpL7EPPQI6521DEUe0dLgO2DPrWVYk_YmDJzwA0zQI7V3-zY09mmtUV400CcY5-Pkg6UdNDRQIQQEE5QLld9EkbCdJWqz13_GN3fNwZXMXaOGkV4DkJCGGDnB1TBiEaVpbM3d1adgqfGGjAnZ5UEl4UjV8","dq":"pEdkBXhU5k8Cg_8iPmRlWKbmcl9_bZtX35D0yJ5BCyPI_FeN5yRp1rRLviFXjjolJ8wtbpm9JS_BNCd-zZIVnYomp50j5o-X5Pwkbzrr9h-bgKg2-ZUQ1OYvjwZz5ahl1fSlRjTOISkBokiWWqV3NS31pen8-Zod2Czi_lHsY3s","qi":"euBvHgqTyId3v2wvwGR1vYfTLvFT4CGRtq8DUBiiGWs7AfY5klveFdAh_S5LwRsbhn7ATiREsDiG-wBnEpn8kGij8WwcUfsLOIytX92t0N-cg7UesOUeamI8VbC4LxjCuCyMFDWsQ5qHncRyE6-3EiwmEOe9LbR18zfr39RQLug","kid":"fuzz-rsa-oaep-256","use":"enc","alg":"RSA-OAEP-256"}"#;
+/// [`TOKEN`] encrypted to [`JWE_P256_JWK`] (`ECDH-ES+A128KW`, `A256GCM`, `cty: JWT`, the key's
+/// `kid`): `fixture_jwe()` in `fuzz/gen_seeds.py`, which makes every value deterministically
+/// and checks that this constant is still what it makes.
+pub const ENCRYPTED_TOKEN: &str = "eyJhbGciOiJFQ0RILUVTK0ExMjhLVyIsImVuYyI6IkEyNTZHQ00iLCJjdHkiOiJKV1QiLCJraWQiOiJmdXp6LXAyNTYtYTEyOGt3IiwiZXBrIjp7Imt0eSI6IkVDIiwiY3J2IjoiUC0yNTYiLCJ4IjoibzlHRDc2WkVUXzlfd2VFTm9vZHFWX082eHhET0NBLXppYV85Qmp4aGFpNCIsInkiOiJZYUQ1dFZoWXpmbndoNnBlS1BuSWZndGh3NTZ2SVFWQk9xS3N1VE50eHRjIn19.o_k_qB9YiJ44XeZzBjtzDA4YezL3s7OlnEa_Iv1SCfyAX8IYg9_scw.mOJq5iU5APmvyC93.1DTFkgnWaQfMsnuvIppOBCAiy2jAorWXG_7fvv5DXBRNY_mmXOqKPp_FX5jE4hsayyv41pXD4O9CyrRa6cuxiKEbQ0Z6DZqUVB7HZDvAKMIbIuF4_83D7y50p4V-IRYOkF7qCHdRbQP71UzNA_F0vRqdbQO6a9loAOP8z4iQ9ThJbf0wLQJhDfWULzQ689jNBnM_mqoDXvj_iaiCf4E6irV_k7OmeaymFtKlsPm7SsQ1AYkv_UYKzLLpyVHS4Uab6ZSscfRJRYtDZKD0DMeSWL1nh8-M_LXmKUbJHMVl_JsPRnJ3lnkJXTXmN1U6zc4Kw9Q_pIWkg3FDDMzofs9Q0LTpicYtjCHZjg5PFfNOOvQO-Pid-Sw3fbXCBuQDE_6D4J6hqkrDUhkpEMnIb_BYjh0gY-Fq23W6cbz2IT94LgCMVLCMrkDwgBOv59JFuibafiYYkXmbkiqABiASdCWmpX-uF3olK-qcep72u1V2-S8Dqmp42BsKnZ5AP6SBJCVx9ZjsvUsaDIH1FNWLveVlaJtImZ3u61uOe5Dh3q0yVZRop25-4b7xctTmaM0iK3k4yFSdN-U-lC1IZAw-8o2DHbJ3jdR32g6W4kKvbdfeRYsaPE3dp5jOkqZAUebFFoyyXQaiEcPeG434bmytGUn-Z0TqTD_D47rhpF1rujPJ_6uW025KnLt92CFV-seRuPdMGiv1bO0.9GpePqMTlNmZrkH4ZFFwzA";
 
 /// Times a fuzz input can pick from with 4 bits: the fixtures' instants and the edges of their
 /// acceptance windows (proof: `[iat - 5, iat + 65]`; token: until `exp + 5`), plus extremes.
@@ -158,6 +184,45 @@ pub fn token_verifier() -> TokenVerifier {
 /// A fresh request guard (empty replay store, revocation store and token cache).
 pub fn guard() -> RequestGuard {
     RequestGuard::new(token_verifier())
+}
+
+/// The JWKs of the four decryption keys, one per key-management family, in the order of
+/// [`decryption_keys`].
+pub const DECRYPTION_JWKS: [&str; 4] = [JWE_P256_JWK, JWE_X25519_JWK, JWE_P384_JWK, JWE_RSA_JWK];
+
+fn parse_decryption_keys() -> Vec<DecryptionKey> {
+    DECRYPTION_JWKS
+        .iter()
+        .map(|jwk| DecryptionKey::from_jwk(jwk).expect("the JWE_* fixtures are valid private JWKs"))
+        .collect()
+}
+
+/// The four decryption keys (P-256 `ECDH-ES+A128KW`, X25519 `ECDH-ES`, P-384 `ECDH-ES+A256KW`,
+/// RSA `RSA-OAEP-256`), each with its `kid`, parsed once.
+pub fn decryption_keys() -> &'static [DecryptionKey] {
+    static KEYS: OnceLock<Vec<DecryptionKey>> = OnceLock::new();
+    KEYS.get_or_init(parse_decryption_keys)
+}
+
+/// The same keys in the reverse order (key selection must not depend on the order).
+pub fn decryption_keys_reversed() -> &'static [DecryptionKey] {
+    static KEYS: OnceLock<Vec<DecryptionKey>> = OnceLock::new();
+    KEYS.get_or_init(|| parse_decryption_keys().into_iter().rev().collect())
+}
+
+/// A stateless guard (replay store that never remembers, token cache disabled) for the fixture
+/// issuer, decrypting with `keys` (fresh copies parsed from [`DECRYPTION_JWKS`] by index).
+pub fn decrypting_guard(keys: &[usize]) -> RequestGuard<ForgetfulStore, MemoryRevocationStore> {
+    keys.iter().fold(
+        RequestGuard::new(token_verifier())
+            .with_proof_verifier(ProofVerifier::with_replay_store(ForgetfulStore))
+            .with_token_cache_capacity(0),
+        |guard, &i| {
+            guard.with_decryption_key(
+                DecryptionKey::from_jwk(DECRYPTION_JWKS[i]).expect("valid private JWK"),
+            )
+        },
+    )
 }
 
 /// Unpadded base64url.
