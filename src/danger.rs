@@ -41,6 +41,30 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedJwt, JoseError> {
     })
 }
 
+/// Decodes the protected header of a compact JWE (five segments) without decrypting or
+/// checking anything — not even whether its algorithms are supported. The header is read as
+/// strictly as everywhere else (strict base64url, a JSON object without duplicate members,
+/// bounded nesting); the other four segments must be base64url, each possibly empty.
+///
+/// To look at the content too, [`decrypt_nested_jwt`](crate::decrypt_nested_jwt) (which
+/// decrypts, but verifies nothing inside).
+pub fn decode_jwe_header_unverified(token: &str) -> Result<Map<String, Value>, JoseError> {
+    if token.len() > MAX_LEN {
+        return Err(JoseError::Json);
+    }
+    let segments: Vec<&str> = token.split('.').collect();
+    let [header, rest @ ..] = segments.as_slice() else {
+        return Err(JoseError::SegmentCount);
+    };
+    if rest.len() != 4 {
+        return Err(JoseError::SegmentCount);
+    }
+    for segment in rest {
+        base64url::decode(segment)?;
+    }
+    json::parse_object(&base64url::decode(header)?, json::DEFAULT_MAX_DEPTH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +87,30 @@ mod tests {
             base64url::encode(b"{}")
         );
         assert_eq!(decode_unverified(&dup), Err(JoseError::DuplicateMember));
+    }
+
+    #[test]
+    fn decodes_a_jwe_header_strictly() {
+        let header = base64url::encode(br#"{"alg":"RSA1_5","enc":"A128GCM"}"#);
+        let jwe = format!("{header}..AAAA.AAAA.AAAA");
+        let decoded = decode_jwe_header_unverified(&jwe).unwrap();
+        assert_eq!(decoded["alg"], "RSA1_5");
+        assert_eq!(
+            decode_jwe_header_unverified(&format!("{header}.a.b.c")),
+            Err(JoseError::SegmentCount)
+        );
+        assert_eq!(
+            decode_jwe_header_unverified(&format!("{header}.a=.b.c.d")),
+            Err(JoseError::Base64)
+        );
+        let dup = base64url::encode(br#"{"alg":"x","alg":"y"}"#);
+        assert_eq!(
+            decode_jwe_header_unverified(&format!("{dup}....")),
+            Err(JoseError::DuplicateMember)
+        );
+        assert_eq!(
+            decode_jwe_header_unverified(&"a".repeat(MAX_LEN + 1)),
+            Err(JoseError::Json)
+        );
     }
 }

@@ -1,7 +1,30 @@
 //! `--alg ALG` and `--bits N`: the JWS algorithm names and RSA sizes the command line accepts.
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use keybound::{Algorithm, RSA_GENERATION_BITS};
+use keybound::{Algorithm, KeyManagement, RSA_GENERATION_BITS};
+
+use crate::encryption_keys::KEYGEN_ALGS;
+
+/// What `keygen --alg` makes: a signing key, or an encryption key (JWE key management).
+#[derive(Clone, Copy)]
+pub enum KeygenAlg {
+    Sign(Algorithm),
+    Encrypt(KeyManagement),
+}
+
+/// Parses `keygen --alg`: a JWS algorithm or one of the key-management algorithms of
+/// encrypted tokens (`ECDH-ES`, `ECDH-ES+A128KW`, `ECDH-ES+A256KW`, `RSA-OAEP-256`), exact
+/// names; clap lists them all.
+pub fn keygen_alg_parser() -> impl TypedValueParser<Value = KeygenAlg> {
+    let names = Algorithm::ALL
+        .map(Algorithm::as_str)
+        .into_iter()
+        .chain(KEYGEN_ALGS.map(KeyManagement::as_str));
+    PossibleValuesParser::new(names).try_map(|name| match KeyManagement::from_name(&name) {
+        Some(alg) => Ok(KeygenAlg::Encrypt(alg)),
+        None => name.parse::<Algorithm>().map(KeygenAlg::Sign),
+    })
+}
 
 /// Parses `--alg`: exactly one of the supported names as JOSE spells them (case-sensitive,
 /// RFC 7515 §4.1.1), e.g. `ES256`, `Ed25519`, `EdDSA`, `PS256`. clap lists them in `--help`

@@ -6,11 +6,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use keybound::{jwks_json, Algorithm, KeyError, KeyType, PublicKey, SigningKey};
+use keybound::{
+    encryption_jwks, jwks_json, Algorithm, EcdhCurve, KeyError, KeyType, PublicKey, SigningKey,
+};
 use zeroize::Zeroizing;
 
-use crate::algorithm_arg::{algorithm_parser, parse_rsa_bits};
+use crate::algorithm_arg::{keygen_alg_parser, parse_rsa_bits, KeygenAlg};
 use crate::cli_error::CliError;
+use crate::encryption_keys::{self, curve_parser};
 use crate::output::Outcome;
 
 /// RSA modulus size `keygen` uses when `--bits` is not given.
@@ -19,42 +22,60 @@ const DEFAULT_RSA_BITS: usize = 2048;
 /// Largest key file read (keybound itself reads JWK and PEM keys of up to 16 KiB).
 const MAX_KEY_FILE: usize = 64 * 1024;
 
-/// Generate a new signing key as a private JWK carrying its `alg` and `use` sig.
+/// Generate a new signing key (a private JWK with its `alg` and `use` sig) or, for a JWE
+/// key-management `--alg`, an encryption key for encrypted access tokens (`use` enc).
 #[derive(Args)]
 #[command(after_help = "Example:\n  keybound keygen --out client.jwk\n  \
 keybound keygen --alg Ed25519 --out client.jwk\n  \
-keybound keygen --alg PS256 --bits 3072 --out issuer.jwk\n\n\
+keybound keygen --alg PS256 --bits 3072 --out issuer.jwk\n  \
+keybound keygen --alg ECDH-ES+A256KW --crv P-256 --out api-enc.jwk\n\n\
 ES256/ES384/ES512 make an EC P-256/P-384/P-521 key, Ed25519 and EdDSA an OKP Ed25519 key, \
 RS*/PS* an RSA key (2048 bits unless --bits says otherwise; 4096 bits takes a while). \
 The JWK's \"alg\" is the algorithm the key signs with: proof and issue use it.\n\n\
+ECDH-ES, ECDH-ES+A128KW and ECDH-ES+A256KW make an encryption key on --crv (P-256 unless \
+given; P-384, X25519), RSA-OAEP-256 an RSA-2048 one: a resource server's key for encrypted \
+access tokens (\"use\":\"enc\", its \"alg\", \"kid\" = --kid or the key's thumbprint). \
+Give its public half (keybound public --key FILE) to the issuer (issue --encrypt-to), keep \
+the file for verify-request --decrypt-key.\n\n\
 With --out the file is created with mode 0600 and never overwritten; without it the key goes to stdout.")]
 pub struct KeygenArgs {
-    /// The JWS algorithm the key signs with, spelled as in JOSE (case-sensitive).
-    #[arg(long, value_name = "ALG", default_value = "ES256", value_parser = algorithm_parser())]
-    alg: Algorithm,
+    /// The algorithm, spelled as in JOSE (case-sensitive): a JWS algorithm the key signs
+    /// with, or ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW, RSA-OAEP-256 for an encryption key.
+    #[arg(long, value_name = "ALG", default_value = "ES256", value_parser = keygen_alg_parser())]
+    alg: KeygenAlg,
     /// RSA modulus size, only for RS*/PS* (default 2048).
     #[arg(long, value_name = "2048|3072|4096", value_parser = parse_rsa_bits)]
     bits: Option<usize>,
+    /// The curve of an ECDH-ES encryption key: P-256 (default), P-384 or X25519.
+    #[arg(long, value_name = "P-256|P-384|X25519", value_parser = curve_parser())]
+    crv: Option<EcdhCurve>,
+    /// The `kid` of an encryption key (default: its RFC 7638 thumbprint).
+    #[arg(long, value_name = "KID")]
+    kid: Option<String>,
     /// Write the key to FILE (created with mode 0600; refused if FILE exists).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
 
-/// Print the public JWK of a key file, without private part and without `alg`.
+/// Print the public JWK of a key file, without private part.
 ///
-/// Only the key's own members: EC `kty`, `crv`, `x`, `y`; OKP `kty`, `crv`, `x`; RSA `kty`,
-/// `n`, `e`.
+/// A signing key: only the key's own members, without `alg` (EC `kty`, `crv`, `x`, `y`; OKP
+/// `kty`, `crv`, `x`; RSA `kty`, `n`, `e`). An encryption key (a JWK whose `alg` is ECDH-ES*
+/// or RSA-OAEP-256): the public encryption JWK an issuer encrypts to, with `kid`, `use` enc
+/// and `alg`.
 #[derive(Args)]
-#[command(after_help = "Example:\n  keybound public --key client.jwk\n\n\
-The output has no \"alg\": to publish keys with their algorithm, run jwks on the key files \
-themselves.")]
+#[command(after_help = "Example:\n  keybound public --key client.jwk\n  \
+keybound public --key api-enc.jwk > api-enc.pub.jwk\n\n\
+For a signing key the output has no \"alg\": to publish keys with their algorithm, run jwks on \
+the key files themselves. For an encryption key it is what issue --encrypt-to takes.")]
 pub struct PublicArgs {
     /// A private or public key: JWK, or PEM (PKCS#8, PKCS#1, SEC1, SPKI).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
 }
 
-/// Print the RFC 7638 SHA-256 thumbprint (base64url), the value of `cnf.jkt` and `dpop_jkt`.
+/// Print the RFC 7638 SHA-256 thumbprint (base64url), the value of `cnf.jkt` and `dpop_jkt`
+/// (for an encryption key: its default `kid`).
 #[derive(Args)]
 #[command(after_help = "Example:\n  keybound thumbprint --key client.jwk")]
 pub struct ThumbprintArgs {
@@ -64,7 +85,9 @@ pub struct ThumbprintArgs {
 }
 
 /// Print a JWKS `{"keys":[…]}` of the public keys, each with `kid` = its thumbprint, its `alg`
-/// and `use` sig.
+/// and `use` sig — or, for encryption keys, their public encryption JWKs (`kid` as in the
+/// file, `use` enc, `alg`): what a resource server publishes for its issuers. One set holds
+/// one kind.
 ///
 /// A key's `alg` is the one its file names; without one, EC keys get their curve's ES*, and
 /// Ed25519 and RSA keys none (a warning says so: verifiers then accept any algorithm that fits
@@ -80,26 +103,49 @@ pub struct JwksArgs {
 }
 
 pub fn keygen(args: &KeygenArgs) -> Result<Outcome, CliError> {
-    let key = match (args.alg.is_rsa(), args.bits) {
-        (true, bits) => SigningKey::generate_rsa(args.alg, bits.unwrap_or(DEFAULT_RSA_BITS)),
-        (false, None) => SigningKey::generate_for(args.alg),
-        (false, Some(_)) => {
-            return Err(CliError::flag(
-                "--bits",
-                format!(
-                    "only for RSA algorithms (RS*, PS*); {} keys have a fixed size",
-                    args.alg
-                ),
-            ))
+    let jwk = match args.alg {
+        KeygenAlg::Sign(alg) => signing_jwk(args, alg)?,
+        KeygenAlg::Encrypt(alg) => {
+            if args.bits.is_some() {
+                return Err(CliError::flag(
+                    "--bits",
+                    "only for RS*/PS* signing keys; RSA-OAEP-256 keys are 2048 bits",
+                ));
+            }
+            encryption_keys::generate(alg, args.crv, args.kid.as_deref())?
         }
-    }
-    .map_err(|e| CliError(format!("cannot generate a key: {e}")))?;
-    let jwk = key.to_jwk();
+    };
     match &args.out {
         None => print_secret(&jwk)?,
         Some(path) => write_new_private_file(path, jwk.as_bytes())?,
     }
     Ok(Outcome::Success)
+}
+
+/// A new private signing JWK for `alg`.
+fn signing_jwk(args: &KeygenArgs, alg: Algorithm) -> Result<Zeroizing<String>, CliError> {
+    if args.crv.is_some() || args.kid.is_some() {
+        let flag = if args.crv.is_some() { "--crv" } else { "--kid" };
+        return Err(CliError::flag(
+            flag,
+            format!(
+                "only for encryption keys (ECDH-ES*, RSA-OAEP-256); a {alg} key's curve \
+                 follows from its alg, and jwks gives it its thumbprint as kid"
+            ),
+        ));
+    }
+    let key = match (alg.is_rsa(), args.bits) {
+        (true, bits) => SigningKey::generate_rsa(alg, bits.unwrap_or(DEFAULT_RSA_BITS)),
+        (false, None) => SigningKey::generate_for(alg),
+        (false, Some(_)) => {
+            return Err(CliError::flag(
+                "--bits",
+                format!("only for RSA algorithms (RS*, PS*); {alg} keys have a fixed size"),
+            ))
+        }
+    }
+    .map_err(|e| CliError(format!("cannot generate a key: {e}")))?;
+    Ok(key.to_jwk())
 }
 
 /// Prints `secret` and a newline in one write, which standard output's line buffer passes
@@ -136,7 +182,7 @@ fn write_new_private_file(path: &Path, contents: &[u8]) -> Result<(), CliError> 
 }
 
 /// The text of a key file, which may be a private key: kept in memory zeroized on drop.
-enum KeyFile {
+pub enum KeyFile {
     /// Starts with `-----BEGIN`; the label of the first block says which kind.
     Pem(Zeroizing<String>),
     /// Anything else is read as a JWK.
@@ -144,7 +190,7 @@ enum KeyFile {
 }
 
 impl KeyFile {
-    fn read(path: &Path) -> Result<Self, CliError> {
+    pub fn read(path: &Path) -> Result<Self, CliError> {
         let text = read_secret_file(path)?;
         if text.trim_start().starts_with("-----BEGIN") {
             Ok(Self::Pem(text))
@@ -154,7 +200,7 @@ impl KeyFile {
     }
 
     /// The file's text without surrounding whitespace.
-    fn text(&self) -> &str {
+    pub fn text(&self) -> &str {
         match self {
             Self::Pem(text) | Self::Jwk(text) => text.trim(),
         }
@@ -312,16 +358,73 @@ pub fn load_public_key(path: &Path) -> Result<PublicKey, CliError> {
 }
 
 pub fn public(args: &PublicArgs) -> Result<Outcome, CliError> {
-    println!("{}", load_public_key(&args.key)?.to_jwk());
+    let file = KeyFile::read(&args.key)?;
+    if encryption_keys::is_encryption_key(&file) {
+        println!(
+            "{}",
+            encryption_keys::encryption_key(&args.key, &file)?.to_jwk()
+        );
+    } else {
+        println!("{}", load_public_key(&args.key)?.to_jwk());
+    }
     Ok(Outcome::Success)
 }
 
 pub fn thumbprint(args: &ThumbprintArgs) -> Result<Outcome, CliError> {
-    println!("{}", load_public_key(&args.key)?.thumbprint());
+    let file = KeyFile::read(&args.key)?;
+    if encryption_keys::is_encryption_key(&file) {
+        println!(
+            "{}",
+            encryption_keys::encryption_key(&args.key, &file)?.thumbprint()
+        );
+    } else {
+        println!("{}", load_public_key(&args.key)?.thumbprint());
+    }
     Ok(Outcome::Success)
 }
 
 pub fn jwks(args: &JwksArgs) -> Result<Outcome, CliError> {
+    let files = args
+        .key
+        .iter()
+        .map(|path| KeyFile::read(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let encryption = files
+        .iter()
+        .filter(|f| encryption_keys::is_encryption_key(f))
+        .count();
+    match encryption {
+        0 => signature_jwks(args),
+        n if n == files.len() => encryption_key_set(args, &files),
+        _ => Err(CliError::flag(
+            "--key",
+            "signing and encryption keys mixed: publish them as separate sets",
+        )),
+    }
+}
+
+/// `jwks` for encryption keys: their public JWKs, distinct `kid`s.
+fn encryption_key_set(args: &JwksArgs, files: &[KeyFile]) -> Result<Outcome, CliError> {
+    let keys = args
+        .key
+        .iter()
+        .zip(files)
+        .map(|(path, file)| encryption_keys::encryption_key(path, file))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (i, key) in keys.iter().enumerate() {
+        if keys[..i].iter().any(|other| other.kid() == key.kid()) {
+            return Err(CliError::flag(
+                "--key",
+                "two encryption keys with the same kid (or none): tokens could not name one",
+            ));
+        }
+    }
+    println!("{}", encryption_jwks(&keys));
+    Ok(Outcome::Success)
+}
+
+/// `jwks` for signing keys.
+fn signature_jwks(args: &JwksArgs) -> Result<Outcome, CliError> {
     let keys = args
         .key
         .iter()

@@ -10,6 +10,7 @@
 
 mod algorithm_arg;
 mod cli_error;
+mod encryption_keys;
 mod inspect;
 mod keys;
 mod output;

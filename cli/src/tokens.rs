@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keybound::{
-    Algorithm, IssuerKeys, KeySet, RequestGuard, ResourceRequest, Thumbprint, TokenIssuer,
-    TokenOptions, TokenRequest, TokenVerifier, DEFAULT_TOKEN_LIFETIME_SECS,
+    Algorithm, ContentEncryption, IssuerKeys, KeySet, RequestGuard, ResourceRequest, Thumbprint,
+    TokenIssuer, TokenOptions, TokenRequest, TokenVerifier, DEFAULT_TOKEN_LIFETIME_SECS,
 };
 use serde_json::{json, Value};
 
 use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
+use crate::encryption_keys::{enc_parser, load_decryption_key, load_encryption_key};
 use crate::keys::load_signing_key;
 use crate::output::{now, print_json, Outcome};
 use crate::proofs::proof_verifier;
@@ -24,7 +25,10 @@ use crate::proofs::proof_verifier;
 --aud https://api.example.com --sub alice --jkt \"$(keybound thumbprint --key client.jwk)\" --scope orders:read\n\n\
 The token's alg is the key file's \"alg\"; for a key without one, EC keys sign with their \
 curve's ES256/ES384/ES512 and Ed25519 keys with Ed25519, and RSA keys need --alg. Publish the \
-key with `keybound jwks --key issuer.jwk` so verifiers know its alg."
+key with `keybound jwks --key issuer.jwk` so verifiers know its alg.\n\n\
+With --encrypt-to the signed token is encrypted to that public encryption JWK (a nested JWT, \
+RFC 7519 §5.2: a compact JWE with cty JWT, the key's alg and kid; --enc A256GCM unless \
+given) and the JWE is printed:\n  keybound issue ... --encrypt-to api-enc.pub.jwk --enc A128CBC-HS256"
 )]
 pub struct IssueArgs {
     /// The issuer's private key: JWK, or PEM (PKCS#8, PKCS#1, SEC1).
@@ -62,6 +66,14 @@ pub struct IssueArgs {
     /// for test rigs only).
     #[arg(long)]
     insecure_http: bool,
+    /// Encrypt the token to the resource server's public encryption JWK (with "alg":
+    /// ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW or RSA-OAEP-256).
+    #[arg(long, value_name = "PUBLIC_JWK_FILE")]
+    encrypt_to: Option<PathBuf>,
+    /// The content encryption of --encrypt-to: A128GCM, A256GCM (default), A128CBC-HS256,
+    /// A256CBC-HS512.
+    #[arg(long, value_name = "ENC", requires = "encrypt_to", value_parser = enc_parser())]
+    enc: Option<ContentEncryption>,
 }
 
 /// Run the resource-server guard on one request: token, proof, binding (RFC 9449 §7).
@@ -76,7 +88,9 @@ pub struct IssueArgs {
 --authorization \"DPoP $TOKEN\" --dpop \"$PROOF\"\n\n\
 Tokens and proofs may use any of ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512 PS256 PS384 \
 PS512 that fits their key; a JWKS key with \"alg\" verifies only that alg. The DPoP challenge in \
-www_authenticate lists the accepted proof algs in algs=\"…\"."
+www_authenticate lists the accepted proof algs in algs=\"…\".\n\n\
+An encrypted token (a compact JWE) is decrypted with the --decrypt-key whose kid it names (or \
+the only one), then checked as any other; without --decrypt-key it is refused (invalid_token)."
 )]
 pub struct VerifyRequestArgs {
     /// The issuer's JWKS file; keys that cannot verify signatures are skipped.
@@ -126,6 +140,10 @@ pub struct VerifyRequestArgs {
     /// only).
     #[arg(long)]
     insecure_http: bool,
+    /// A private encryption JWK for encrypted tokens (repeat for several: rotation, chosen
+    /// by the token's kid).
+    #[arg(long, value_name = "FILE")]
+    decrypt_key: Vec<PathBuf>,
 }
 
 /// Refuses `url` given as `flag` when it is plain `http` off loopback, unless allowed.
@@ -152,6 +170,11 @@ pub fn issue(args: &IssueArgs) -> Result<Outcome, CliError> {
     let mut issuer = TokenIssuer::new(&args.iss, IssuerKeys::new(key));
     if args.insecure_http {
         issuer = issuer.allow_insecure_http();
+    }
+    if let Some(path) = &args.encrypt_to {
+        let recipient = load_encryption_key(path)?;
+        let enc = args.enc.unwrap_or(ContentEncryption::A256Gcm);
+        issuer = issuer.with_encryption(&args.aud, &recipient, enc);
     }
     let issued = issuer.issue(&request, now(args.now)).map_err(|e| {
         CliError(format!(
@@ -188,7 +211,10 @@ pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
         tokens = tokens.allow_insecure_http();
     }
     let proofs = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref(), &[])?;
-    let guard = RequestGuard::new(tokens).with_proof_verifier(proofs);
+    let mut guard = RequestGuard::new(tokens).with_proof_verifier(proofs);
+    for path in &args.decrypt_key {
+        guard = guard.with_decryption_key(load_decryption_key(path)?);
+    }
     let authorization: Vec<&str> = args.authorization.iter().map(String::as_str).collect();
     let dpop: Vec<&str> = args.dpop.iter().map(String::as_str).collect();
     let request = ResourceRequest::new(&args.method, &args.url, &authorization, &dpop);

@@ -1243,3 +1243,243 @@ fn values_starting_with_a_hyphen_are_values() {
     ]);
     assert_eq!(proof.split('.').count(), 3);
 }
+
+// --- encrypted access tokens (issue 15) ------------------------------------------------------
+
+/// `keygen --alg ALG [--crv CRV] --out DIR/NAME` for an encryption key.
+fn keygen_enc(dir: &Path, name: &str, alg: &str, crv: Option<&str>) -> String {
+    let path = dir.join(name);
+    let mut args = vec!["keygen", "--alg", alg, "--out", path.to_str().unwrap()];
+    if let Some(crv) = crv {
+        args.extend(["--crv", crv]);
+    }
+    ok(&args);
+    path.to_str().unwrap().to_owned()
+}
+
+/// `public --key PRIVATE` written to DIR/NAME.
+fn public_file(dir: &Path, name: &str, private: &str) -> String {
+    write(dir, name, &ok(&["public", "--key", private]))
+}
+
+/// A token for `client` issued at NOW by `issuer`, with `extra` flags (`--encrypt-to` …).
+fn issue_for(issuer: &str, client: &str, extra: &[&str]) -> Output {
+    let jkt = ok(&["thumbprint", "--key", client]);
+    let mut args = vec![
+        "issue", "--key", issuer, "--iss", ISS, "--aud", AUD, "--sub", "alice", "--jkt", &jkt,
+        "--now", NOW,
+    ];
+    args.extend(extra);
+    keybound(&args)
+}
+
+/// `verify-request` of `token` with a fresh proof by `client`, with `extra` flags.
+fn verify_token(jwks: &str, client: &str, token: &str, extra: &[&str]) -> Output {
+    let proof = sign_proof(client, &["--access-token", token]);
+    let authorization = format!("DPoP {token}");
+    let mut args = vec![
+        "verify-request",
+        "--jwks",
+        jwks,
+        "--iss",
+        ISS,
+        "--aud",
+        AUD,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+        "--authorization",
+        &authorization,
+        "--dpop",
+        &proof,
+        "--now",
+        NOW,
+    ];
+    args.extend(extra);
+    keybound(&args)
+}
+
+fn protected_header(jwe: &str) -> Value {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let first = jwe.split('.').next().unwrap();
+    serde_json::from_slice(&Base64UrlUnpadded::decode_vec(first).unwrap()).unwrap()
+}
+
+#[test]
+fn keygen_encryption_keys() {
+    let dir = temp_dir("keygen-enc");
+    for (alg, crv, kty, expected_crv) in [
+        ("ECDH-ES", None, "EC", Some("P-256")),
+        ("ECDH-ES", Some("X25519"), "OKP", Some("X25519")),
+        ("ECDH-ES+A128KW", Some("P-384"), "EC", Some("P-384")),
+        ("ECDH-ES+A256KW", Some("P-256"), "EC", Some("P-256")),
+        ("RSA-OAEP-256", None, "RSA", None),
+    ] {
+        let name = format!("{alg}-{}.jwk", crv.unwrap_or("default"));
+        let path = keygen_enc(&dir, &name, alg, crv);
+        let jwk = read_jwk(&path);
+        assert_eq!(jwk["use"], "enc", "{alg}");
+        assert_eq!(jwk["alg"], alg);
+        assert_eq!(jwk["kty"], kty);
+        assert_eq!(jwk["crv"].as_str(), expected_crv);
+        assert!(jwk["d"].is_string(), "a private key");
+        // The kid is the thumbprint; the public half drops every private member.
+        assert_eq!(
+            jwk["kid"].as_str().unwrap(),
+            ok(&["thumbprint", "--key", &path])
+        );
+        let public: Value = serde_json::from_str(&ok(&["public", "--key", &path])).unwrap();
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(public.get(private).is_none(), "{alg}: {private}");
+        }
+        assert_eq!((&public["alg"], &public["use"]), (&jwk["alg"], &jwk["use"]));
+        assert_eq!(public["kid"], jwk["kid"]);
+    }
+    let named = dir.join("named.jwk");
+    ok(&[
+        "keygen",
+        "--alg",
+        "ECDH-ES",
+        "--kid",
+        "rs-2026",
+        "--out",
+        named.to_str().unwrap(),
+    ]);
+    assert_eq!(read_jwk(named.to_str().unwrap())["kid"], "rs-2026");
+    // --crv fits only the ECDH-ES algorithms, --bits only RSA signing keys.
+    for args in [
+        &["keygen", "--alg", "RSA-OAEP-256", "--crv", "P-256"][..],
+        &["keygen", "--alg", "ES256", "--crv", "P-256"],
+        &["keygen", "--alg", "ES256", "--kid", "x"],
+        &["keygen", "--alg", "ECDH-ES", "--bits", "2048"],
+        &["keygen", "--alg", "ECDH-ES", "--crv", "P-521"],
+        &["keygen", "--alg", "RSA-OAEP"],
+        &["keygen", "--alg", "RSA1_5"],
+        &["keygen", "--alg", "ecdh-es"],
+    ] {
+        assert_eq!(keybound(args).status.code(), Some(2), "{args:?}");
+    }
+    // Encryption and signing keys are published as separate sets.
+    let enc = dir.join("ECDH-ES-default.jwk");
+    let jwks: Value = serde_json::from_str(&ok(&[
+        "jwks",
+        "--key",
+        enc.to_str().unwrap(),
+        "--key",
+        named.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert!(jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|k| k["use"] == "enc" && k.get("d").is_none()));
+    let signing = keygen(&dir, "signing.jwk");
+    let mixed = keybound(&["jwks", "--key", enc.to_str().unwrap(), "--key", &signing]);
+    assert_eq!(mixed.status.code(), Some(2));
+}
+
+#[test]
+fn encrypted_tokens_issue_verify_and_inspect() {
+    let dir = temp_dir("encrypted");
+    let client = keygen(&dir, "client.jwk");
+    let issuer = keygen(&dir, "issuer.jwk");
+    let jwks = write(&dir, "jwks.json", &ok(&["jwks", "--key", &issuer]));
+    let old = keygen_enc(&dir, "old.jwk", "ECDH-ES+A128KW", Some("P-384"));
+    let new = keygen_enc(&dir, "new.jwk", "ECDH-ES+A256KW", Some("X25519"));
+    let rsa = keygen_enc(&dir, "rsa.jwk", "RSA-OAEP-256", None);
+    let new_public = public_file(&dir, "new.pub.jwk", &new);
+
+    // Default content encryption A256GCM; header: the key's alg and kid, cty JWT.
+    let token = stdout(&issue_for(&issuer, &client, &["--encrypt-to", &new_public]));
+    assert_eq!(token.split('.').count(), 5, "{token}");
+    let header = protected_header(&token);
+    assert_eq!(header["alg"], "ECDH-ES+A256KW");
+    assert_eq!(header["enc"], "A256GCM");
+    assert_eq!(header["cty"], "JWT");
+    assert_eq!(header["kid"], read_jwk(&new)["kid"]);
+
+    // Decrypted, then checked as any token; rotation: the token's kid picks the key.
+    let accepted = verify_token(
+        &jwks,
+        &client,
+        &token,
+        &["--decrypt-key", &old, "--decrypt-key", &new],
+    );
+    assert_eq!(accepted.status.code(), Some(0), "{}", stderr(&accepted));
+    let result = json(&accepted);
+    assert_eq!(
+        (&result["valid"], &result["sub"]),
+        (&json_value!(true), &json_value!("alice"))
+    );
+    // Without its key: refused, invalid_token.
+    for extra in [&[][..], &["--decrypt-key", &old]] {
+        let refused = verify_token(&jwks, &client, &token, extra);
+        assert_eq!(refused.status.code(), Some(1));
+        let result = json(&refused);
+        assert_eq!(
+            (&result["valid"], &result["error"]),
+            (&json_value!(false), &json_value!("invalid_token"))
+        );
+    }
+    // Still bound: another client's proof is refused.
+    let thief = keygen(&dir, "thief.jwk");
+    let stolen = verify_token(&jwks, &thief, &token, &["--decrypt-key", &new]);
+    assert_eq!(stolen.status.code(), Some(1));
+
+    // Every --enc; RSA-OAEP-256 too.
+    let rsa_public = public_file(&dir, "rsa.pub.jwk", &rsa);
+    for enc in ["A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512"] {
+        let jwe = stdout(&issue_for(
+            &issuer,
+            &client,
+            &["--encrypt-to", &rsa_public, "--enc", enc],
+        ));
+        assert_eq!(protected_header(&jwe)["enc"], enc);
+        let out = verify_token(&jwks, &client, &jwe, &["--decrypt-key", &rsa]);
+        assert_eq!(out.status.code(), Some(0), "{enc}: {}", stdout(&out));
+    }
+    for bad in [
+        &["--encrypt-to", &rsa_public, "--enc", "A192GCM"][..],
+        &["--enc", "A256GCM"],      // --enc needs --encrypt-to
+        &["--encrypt-to", &rsa],    // a private key is not what an issuer holds
+        &["--encrypt-to", &issuer], // a signing key
+    ] {
+        assert_eq!(
+            issue_for(&issuer, &client, bad).status.code(),
+            Some(2),
+            "{bad:?}"
+        );
+    }
+    // A public key cannot decrypt.
+    let out = verify_token(&jwks, &client, &token, &["--decrypt-key", &new_public]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // inspect: the protected header only, never decrypted without a key...
+    let inspected = json(&keybound(&["inspect", &token]));
+    assert_eq!(
+        (&inspected["encrypted"], &inspected["verified"]),
+        (&json_value!(true), &json_value!(false))
+    );
+    assert_eq!(inspected["header"]["alg"], "ECDH-ES+A256KW");
+    assert!(inspected.get("claims").is_none());
+    // ... and with one, the inner token's header and claims, still not verified.
+    let decrypted = json(&keybound(&["inspect", &token, "--decrypt-key", &new]));
+    assert_eq!(
+        (&decrypted["encrypted"], &decrypted["verified"]),
+        (&json_value!(true), &json_value!(false))
+    );
+    assert_eq!(decrypted["inner_header"]["typ"], "at+jwt");
+    assert_eq!(decrypted["claims"]["sub"], "alice");
+    assert_eq!(
+        keybound(&["inspect", &token, "--decrypt-key", &old])
+            .status
+            .code(),
+        Some(2)
+    );
+    // A plain token says it is not encrypted.
+    let plain = stdout(&issue_for(&issuer, &client, &[]));
+    assert_eq!(json(&keybound(&["inspect", &plain]))["encrypted"], false);
+}

@@ -40,8 +40,8 @@ pub(crate) struct Sealed {
 }
 
 impl ContentEncryption {
-    /// The `enc` name's algorithm, if supported.
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
+    /// The `enc` name's algorithm, if supported (exact, case-sensitive names).
+    pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "A128GCM" => Some(Self::A128Gcm),
             "A256GCM" => Some(Self::A256Gcm),

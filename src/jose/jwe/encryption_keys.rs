@@ -20,6 +20,7 @@ use crate::jose::jwe::{compact, decryption, nested};
 use crate::jose::jwk::{self, PublicParts, MAX_RSA_BITS, MIN_RSA_BITS};
 use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
+use crate::jose::thumbprint::Thumbprint;
 use crate::jose::{base64url, pem, signing_key};
 
 /// Largest JWK text accepted (an RSA-8192 private JWK is about 6.3 KiB).
@@ -358,6 +359,25 @@ impl EncryptionKey {
         self.kid.as_deref()
     }
 
+    /// The RFC 7638 SHA-256 thumbprint of the public key (EC `crv`/`kty`/`x`/`y`, OKP
+    /// `crv`/`kty`/`x`, RSA `e`/`kty`/`n`): a stable `kid` for it.
+    pub fn thumbprint(&self) -> Thumbprint {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        let ec = |crv: &str, point: &[u8]| {
+            let (x, y) = coordinates(point);
+            Thumbprint::of_ec(crv, x, y)
+        };
+        match &self.key {
+            RecipientPublicKey::P256(key) => ec("P-256", key.to_sec1_point(false).as_bytes()),
+            RecipientPublicKey::P384(key) => ec("P-384", key.to_sec1_point(false).as_bytes()),
+            RecipientPublicKey::X25519(key) => Thumbprint::of_okp("X25519", key.as_bytes()),
+            RecipientPublicKey::Rsa(key) => {
+                let (n, e) = rsa_numbers(key);
+                Thumbprint::of_rsa(&n, &e)
+            }
+        }
+    }
+
     /// The one algorithm tokens are encrypted to this key with.
     pub fn algorithm(&self) -> KeyManagement {
         self.alg
@@ -609,13 +629,17 @@ fn rsa_numbers(key: &rsa::PublicKey) -> (Vec<u8>, Vec<u8>) {
     )
 }
 
+/// `x` and `y` of the uncompressed point `04 ‖ x ‖ y` (both of the curve's length).
+fn coordinates(point: &[u8]) -> (&[u8], &[u8]) {
+    let both = point.get(1..).unwrap_or_default();
+    both.split_at(both.len() / 2)
+}
+
 /// The key's public JWK members, without braces, in the order RFC 7518 and RFC 8037 list them.
 fn public_members(key: &RecipientPublicKey) -> String {
     use p256::elliptic_curve::sec1::ToSec1Point;
     let ec = |crv: &str, point: &[u8]| {
-        // `04 ‖ x ‖ y`: the uncompressed point, both coordinates of the curve's length.
-        let coordinates = point.get(1..).unwrap_or_default();
-        let (x, y) = coordinates.split_at(coordinates.len() / 2);
+        let (x, y) = coordinates(point);
         format!(
             r#""kty":"EC","crv":"{crv}","x":"{}","y":"{}""#,
             base64url::encode(x),
@@ -734,6 +758,36 @@ mod tests {
             ContentEncryption::A256Gcm,
         )?;
         decrypt_nested_jwt(&token, &[with])
+    }
+
+    /// An encryption key's thumbprint is RFC 7638's over its required members: the same as a
+    /// signature key's for the same EC or RSA numbers, and `{"crv":"X25519","kty":"OKP","x"}`
+    /// for X25519.
+    #[test]
+    fn jwe_encryption_key_thumbprints() {
+        use sha2::Digest;
+        for jwk in [p256_jwk().to_string(), rsa_jwk().to_owned()] {
+            let key = DecryptionKey::from_jwk(&jwk).unwrap().encryption_key();
+            let signature_jwk = edit(&public(&jwk), |m| {
+                for name in ["alg", "use", "kid"] {
+                    m.remove(name);
+                }
+            });
+            let expected = crate::PublicKey::from_jwk(&signature_jwk)
+                .unwrap()
+                .thumbprint();
+            assert_eq!(key.thumbprint(), expected);
+        }
+        let x25519 = DecryptionKey::from_jwk(&x25519_jwk())
+            .unwrap()
+            .encryption_key();
+        let public: Value = serde_json::from_str(&x25519.to_jwk()).unwrap();
+        let members = format!(
+            r#"{{"crv":"X25519","kty":"OKP","x":"{}"}}"#,
+            public["x"].as_str().unwrap()
+        );
+        let digest: [u8; 32] = sha2::Sha256::digest(members.as_bytes()).into();
+        assert_eq!(x25519.thumbprint(), Thumbprint::from_bytes(digest));
     }
 
     /// The legacy SHA-1 `RSA-OAEP` needs its explicit opt-in: `from_jwk` and

@@ -65,8 +65,9 @@ pub(crate) struct Wrapped {
 }
 
 impl KeyManagement {
-    /// The `alg` name's algorithm, if supported (refusals are the caller's job).
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
+    /// The `alg` name's algorithm, if supported (exact, case-sensitive names; `RSA-OAEP` is
+    /// the legacy [`RsaOaep`](Self::RsaOaep)).
+    pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "ECDH-ES" => Some(Self::EcdhEs),
             "ECDH-ES+A128KW" => Some(Self::EcdhEsA128Kw),
