@@ -1,7 +1,8 @@
 //! `keybound`: DPoP keys, proofs and bound access tokens from the command line.
 //!
 //! Keys are JWK or PEM files; every key signs with one JWS algorithm (ES256, ES384, ES512,
-//! Ed25519, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512), the one its JWK names.
+//! Ed25519, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512), the one its JWK names, or — an
+//! encryption key for encrypted access tokens — serves one JWE key-management algorithm.
 //!
 //! Exit status: 0 success or "valid"; 1 "rejected" (verify commands); 2 usage, I/O or key-file
 //! error (message on stderr). Verify commands print exactly one JSON object on stdout.
@@ -28,7 +29,8 @@ use crate::output::Outcome;
 /// for scripting.
 ///
 /// Keys are JWK or PEM files. Algorithms: ES256 ES384 ES512 Ed25519 EdDSA RS256 RS384 RS512
-/// PS256 PS384 PS512; a key signs with the "alg" its JWK names.
+/// PS256 PS384 PS512; a key signs with the "alg" its JWK names. Encrypted access tokens use
+/// encryption keys (JWK, "use":"enc"): ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW, RSA-OAEP-256.
 #[derive(Parser)]
 #[command(name = "keybound", version, propagate_version = true)]
 #[command(
