@@ -14,6 +14,7 @@ mod cli_error;
 mod encryption_keys;
 mod inspect;
 mod keys;
+mod method_arg;
 mod output;
 mod proofs;
 mod tokens;

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::keys::load_signing_key;
+use crate::method_arg::parse_method;
 use crate::output::{now, print_json, Outcome};
 
 /// Sign one DPoP proof (compact JWS, one line) with the key's algorithm. `htu` is the URL
@@ -30,7 +31,7 @@ pub struct ProofArgs {
     #[arg(long, value_name = "ALG", value_parser = algorithm_parser())]
     alg: Option<Algorithm>,
     /// The HTTP method of the request (`htm`), e.g. GET.
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request URL (`htu` is this without query and fragment).
     #[arg(long, value_name = "URL")]
@@ -67,7 +68,7 @@ pub struct VerifyProofArgs {
     #[arg(long, value_name = "P", allow_hyphen_values = true)]
     proof: String,
     /// The request method the proof must name (`htm`, case-sensitive).
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request URL the proof must name (`htu`, compared after RFC 3986 normalisation).
     #[arg(long, value_name = "URL")]

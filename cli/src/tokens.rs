@@ -13,6 +13,7 @@ use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::encryption_keys::{enc_parser, load_decryption_key, load_encryption_key};
 use crate::keys::load_signing_key;
+use crate::method_arg::parse_method;
 use crate::output::{now, print_json, Outcome};
 use crate::proofs::proof_verifier;
 
@@ -103,7 +104,7 @@ pub struct VerifyRequestArgs {
     #[arg(long, value_name = "AUD")]
     aud: String,
     /// The request method.
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request's public URL.
     #[arg(long, value_name = "URL")]

@@ -1483,3 +1483,30 @@ fn encrypted_tokens_issue_verify_and_inspect() {
     let plain = stdout(&issue_for(&issuer, &client, &[]));
     assert_eq!(json(&keybound(&["inspect", &plain]))["encrypted"], false);
 }
+
+/// `--method` is an upper-case RFC 9110 token: `get` would sign (or expect) an `htm` that no
+/// server matches, so it is refused with the upper-case spelling suggested (issue 16).
+#[test]
+fn methods_must_be_upper_case_tokens() {
+    let dir = temp_dir("method");
+    let client = keygen(&dir, "client.jwk");
+    let lower = keybound(&["proof", "--key", &client, "--method", "get", "--url", URL]);
+    assert_eq!(lower.status.code(), Some(2));
+    assert!(stderr(&lower).contains("use GET"), "{}", stderr(&lower));
+    let proof = sign_proof(&client, &[]);
+    for method in ["get", "GE T", ""] {
+        let out = keybound(&[
+            "verify-proof",
+            "--proof",
+            &proof,
+            "--method",
+            method,
+            "--url",
+            URL,
+            "--now",
+            NOW,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{method:?}");
+    }
+    assert_eq!(json(&verify_proof(&proof, &[]))["valid"], true);
+}
