@@ -75,6 +75,7 @@ pub use jose::key_type::{EcCurve, KeyType};
 pub use jose::public_key::PublicKey;
 pub use jose::signing_key::{SigningKey, RSA_GENERATION_BITS};
 pub use jose::thumbprint::{Thumbprint, TokenHash};
+pub use proof::htu::{check_htu, InvalidUrl};
 pub use proof::nonce::NonceEngine;
 pub use proof::options::ProofOptions;
 pub use proof::replay::{

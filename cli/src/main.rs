@@ -14,9 +14,9 @@ mod cli_error;
 mod encryption_keys;
 mod inspect;
 mod keys;
-mod method_arg;
 mod output;
 mod proofs;
+mod request_args;
 mod tokens;
 
 use std::process::ExitCode;

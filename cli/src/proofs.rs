@@ -9,8 +9,8 @@ use serde_json::json;
 use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::keys::load_signing_key;
-use crate::method_arg::parse_method;
 use crate::output::{now, print_json, Outcome};
+use crate::request_args::{parse_method, parse_url};
 
 /// Sign one DPoP proof (compact JWS, one line) with the key's algorithm. `htu` is the URL
 /// without query and fragment.
@@ -34,7 +34,7 @@ pub struct ProofArgs {
     #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request URL (`htu` is this without query and fragment).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
     url: String,
     /// The access token the request carries; adds `ath`.
     #[arg(long, value_name = "T", allow_hyphen_values = true)]
@@ -71,7 +71,7 @@ pub struct VerifyProofArgs {
     #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request URL the proof must name (`htu`, compared after RFC 3986 normalisation).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
     url: String,
     /// The access token presented with the proof; its hash must equal `ath`.
     #[arg(long, value_name = "T", allow_hyphen_values = true)]

@@ -13,9 +13,9 @@ use crate::algorithm_arg::algorithm_parser;
 use crate::cli_error::CliError;
 use crate::encryption_keys::{enc_parser, load_decryption_key, load_encryption_key};
 use crate::keys::load_signing_key;
-use crate::method_arg::parse_method;
 use crate::output::{now, print_json, Outcome};
 use crate::proofs::proof_verifier;
+use crate::request_args::{parse_method, parse_url};
 
 /// Issue an RFC 9068 `at+jwt` access token bound to JKT (`cnf.jkt`), signed with the key's alg.
 ///
@@ -107,7 +107,7 @@ pub struct VerifyRequestArgs {
     #[arg(long, value_name = "M", value_parser = parse_method)]
     method: String,
     /// The request's public URL.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_url)]
     url: String,
     /// The `Authorization` header value, e.g. "DPoP eyJ…" (repeat for several headers).
     #[arg(

@@ -1485,9 +1485,10 @@ fn encrypted_tokens_issue_verify_and_inspect() {
 }
 
 /// `--method` is an upper-case RFC 9110 token: `get` would sign (or expect) an `htm` that no
-/// server matches, so it is refused with the upper-case spelling suggested (issue 16).
+/// server matches, so it is refused with the upper-case spelling suggested; a bad `--url` says
+/// what is wrong (issue 16).
 #[test]
-fn methods_must_be_upper_case_tokens() {
+fn methods_and_urls_are_checked_with_reasons() {
     let dir = temp_dir("method");
     let client = keygen(&dir, "client.jwk");
     let lower = keybound(&["proof", "--key", &client, "--method", "get", "--url", URL]);
@@ -1509,4 +1510,15 @@ fn methods_must_be_upper_case_tokens() {
         assert_eq!(out.status.code(), Some(2), "{method:?}");
     }
     assert_eq!(json(&verify_proof(&proof, &[]))["valid"], true);
+    // A bad --url says which rule it breaks.
+    for (url, says) in [
+        ("not-a-url", "absolute"),
+        ("ftp://api.example.com/x", "http"),
+        ("https://user@api.example.com/x", "user information"),
+        ("https://api.example.com/a b", "RFC 3986"),
+    ] {
+        let out = keybound(&["proof", "--key", &client, "--method", "GET", "--url", url]);
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert!(stderr(&out).contains(says), "{url}: {}", stderr(&out));
+    }
 }

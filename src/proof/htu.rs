@@ -14,9 +14,56 @@
 //! `/` (`%2F`), the case of the path. URLs with user information, characters outside the
 //! RFC 3986 repertoire, or malformed percent-encodings are refused.
 
-/// Why a URL cannot take part in an `htu` comparison.
+/// Why a URL cannot be an `htu` (or the request URL it is compared with): each variant is one
+/// rule of this module, and its `Display` says which, without repeating the URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct InvalidUrl;
+#[non_exhaustive]
+pub enum InvalidUrl {
+    /// A character outside the RFC 3986 repertoire (a space, non-ASCII text, `"`, `<`, …).
+    Characters,
+    /// Not an absolute URL `scheme://authority…`.
+    NotAbsolute,
+    /// A scheme other than `http` and `https`.
+    Scheme,
+    /// User information (`user@` before the host), which `htu` never carries.
+    UserInfo,
+    /// An empty or malformed host (or IPv6 literal).
+    Host,
+    /// A port that is not a number up to 65535.
+    Port,
+    /// A `%` not followed by two hex digits.
+    PercentEncoding,
+}
+
+impl InvalidUrl {
+    /// What is wrong, in a few words.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Characters => "characters outside RFC 3986 (encode spaces and non-ASCII)",
+            Self::NotAbsolute => "not an absolute URL (expected https://host/path)",
+            Self::Scheme => "only http and https URLs",
+            Self::UserInfo => "user information (user@host) is not allowed",
+            Self::Host => "empty or malformed host",
+            Self::Port => "the port is not a number from 0 to 65535",
+            Self::PercentEncoding => "a % not followed by two hex digits",
+        }
+    }
+}
+
+impl core::fmt::Display for InvalidUrl {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl std::error::Error for InvalidUrl {}
+
+/// Whether `url` can be a DPoP `htu` or the request URL it is compared with (RFC 9449 §4.3
+/// step 9): an absolute `http`/`https` URL under this module's rules; if not, which rule it
+/// breaks. Query and fragment are ignored, as in the comparison.
+pub fn check_htu(url: &str) -> Result<(), InvalidUrl> {
+    normalize(url).map(drop)
+}
 
 /// The URL without its query and fragment, as a client puts it in `htu`.
 pub(crate) fn without_query_and_fragment(url: &str) -> &str {
@@ -27,19 +74,19 @@ pub(crate) fn without_query_and_fragment(url: &str) -> &str {
 pub(crate) fn normalize(url: &str) -> Result<String, InvalidUrl> {
     let url = without_query_and_fragment(url);
     if !url.bytes().all(is_uri_char) {
-        return Err(InvalidUrl);
+        return Err(InvalidUrl::Characters);
     }
-    let (scheme, rest) = url.split_once(':').ok_or(InvalidUrl)?;
+    let (scheme, rest) = url.split_once(':').ok_or(InvalidUrl::NotAbsolute)?;
+    let rest = rest.strip_prefix("//").ok_or(InvalidUrl::NotAbsolute)?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
-        _ => return Err(InvalidUrl),
+        _ => return Err(InvalidUrl::Scheme),
     };
-    let rest = rest.strip_prefix("//").ok_or(InvalidUrl)?;
     let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     if authority.contains('@') {
-        return Err(InvalidUrl);
+        return Err(InvalidUrl::UserInfo);
     }
     let (host, port) = split_host_port(authority)?;
     let host = normalize_percent_encoding(host, true)?;
@@ -69,11 +116,11 @@ fn is_uri_char(b: u8) -> bool {
 /// Splits `host[:port]`; the port is `None` when absent or empty (RFC 3986 §6.2.3).
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), InvalidUrl> {
     let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']').ok_or(InvalidUrl)?;
+        let end = authority.find(']').ok_or(InvalidUrl::Host)?;
         let (host, after) = authority.split_at(end + 1);
         match after {
             "" => (host, None),
-            _ => (host, Some(after.strip_prefix(':').ok_or(InvalidUrl)?)),
+            _ => (host, Some(after.strip_prefix(':').ok_or(InvalidUrl::Host)?)),
         }
     } else {
         match authority.split_once(':') {
@@ -90,14 +137,14 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), InvalidUrl> {
         !host.is_empty() && !host.bytes().any(|b| b"[]:/?#@".contains(&b))
     };
     if !host_ok {
-        return Err(InvalidUrl);
+        return Err(InvalidUrl::Host);
     }
     let port = match port {
         None | Some("") => None,
         Some(digits) if digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(digits.parse::<u16>().map_err(|_| InvalidUrl)?)
+            Some(digits.parse::<u16>().map_err(|_| InvalidUrl::Port)?)
         }
-        Some(_) => return Err(InvalidUrl),
+        Some(_) => return Err(InvalidUrl::Port),
     };
     Ok((host, port))
 }
@@ -111,7 +158,7 @@ fn normalize_percent_encoding(input: &str, fold_case: bool) -> Result<String, In
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or(InvalidUrl)?;
+            let hex = bytes.get(i + 1..i + 3).ok_or(InvalidUrl::PercentEncoding)?;
             let value = (hex_value(hex[0])? << 4) | hex_value(hex[1])?;
             if value.is_ascii_alphanumeric() || b"-._~".contains(&value) {
                 let c = char::from(value);
@@ -136,7 +183,7 @@ fn hex_value(b: u8) -> Result<u8, InvalidUrl> {
         b'0'..=b'9' => Ok(b - b'0'),
         b'a'..=b'f' => Ok(b - b'a' + 10),
         b'A'..=b'F' => Ok(b - b'A' + 10),
-        _ => Err(InvalidUrl),
+        _ => Err(InvalidUrl::PercentEncoding),
     }
 }
 
@@ -245,33 +292,39 @@ mod tests {
 
     #[test]
     fn refuses_malformed_urls() {
-        for url in [
-            "",
-            "/token",
-            "server.example.com/token",
-            "ftp://a.example/x",
-            "https:/a.example/x",
-            "https://user@a.example/x",
-            "https://user:pw@a.example/x",
-            "https:///x",
-            "https://a.example:99999/x",
-            "https://a.example:443x/x",
-            "https://a.example:-1/x",
-            "https://a.example/a b",
-            "https://a.example/ä",
-            "https://a.example/%zz",
-            "https://a.example/%4",
-            "https://a.example/x\n",
-            "https://[::1/x",
-            "https://[::1]x/",
-            "https://[zz]/",
-            "https://[]/x",
-            "https://a.example:+443/x",
-            "https://a.example:000443/x",
-            "https://a.exa\"mple/",
+        use InvalidUrl::*;
+        for (url, problem) in [
+            ("", NotAbsolute),
+            ("/token", NotAbsolute),
+            ("server.example.com/token", NotAbsolute),
+            ("not-a-url", NotAbsolute),
+            ("ftp://a.example/x", Scheme),
+            ("https:/a.example/x", NotAbsolute),
+            ("https://user@a.example/x", UserInfo),
+            ("https://user:pw@a.example/x", UserInfo),
+            ("https:///x", Host),
+            ("https://a.example:99999/x", Port),
+            ("https://a.example:443x/x", Port),
+            ("https://a.example:-1/x", Port),
+            ("https://a.example/a b", Characters),
+            ("https://a.example/ä", Characters),
+            ("https://a.example/%zz", PercentEncoding),
+            ("https://a.example/%4", PercentEncoding),
+            ("https://a.example/x\n", Characters),
+            ("https://[::1/x", Host),
+            ("https://[::1]x/", Host),
+            ("https://[zz]/", Host),
+            ("https://[]/x", Host),
+            ("https://a.example:+443/x", Port),
+            ("https://a.example:000443/x", Port),
+            ("https://a.exa\"mple/", Characters),
         ] {
-            assert_eq!(normalize(url), Err(InvalidUrl), "{url:?}");
+            assert_eq!(normalize(url), Err(problem), "{url:?}");
+            assert_eq!(check_htu(url), Err(problem), "{url:?}");
         }
+        assert_eq!(check_htu("https://a.example/x?q#f"), Ok(()));
+        // The description names the rule, never the URL.
+        assert!(!UserInfo.to_string().contains("a.example"));
     }
 
     #[test]

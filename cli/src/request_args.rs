@@ -1,4 +1,5 @@
-//! `--method M`: an HTTP request method as the proof's `htm` must spell it.
+//! `--method M` and `--url URL`: the request a proof is for, checked before anything is
+//! signed or verified, with errors that say what is wrong.
 
 /// Parses `--method`: an RFC 9110 §9.1 method token in upper case. Methods are
 /// case-sensitive (`htm` is compared exactly, RFC 9449 §4.3 step 8) and the registered ones
@@ -21,6 +22,14 @@ pub fn parse_method(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// Parses `--url`: a URL that can be an `htu` (RFC 9449 §4.3 step 9: absolute `http`/`https`,
+/// no user information, RFC 3986 characters); the error names the broken rule.
+pub fn parse_url(text: &str) -> Result<String, String> {
+    keybound::check_htu(text)
+        .map(|()| text.to_owned())
+        .map_err(|problem| problem.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +43,15 @@ mod tests {
         for bad in ["", "GE T", "GET\r\n", "GÉT", "GET/1"] {
             assert!(parse_method(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn urls_say_what_is_wrong() {
+        assert!(parse_url("https://api.example.com/x?q").is_ok());
+        assert!(parse_url("not-a-url").unwrap_err().contains("absolute"));
+        assert!(parse_url("ftp://x/").unwrap_err().contains("http"));
+        assert!(parse_url("https://u@x/")
+            .unwrap_err()
+            .contains("user information"));
     }
 }
