@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use keybound::{Algorithm, Endpoint, ProofOptions, ProofRequest, ProofSigner, ProofVerifier};
+use keybound::{
+    Algorithm, Endpoint, ProofOptions, ProofRequest, ProofSigner, ProofVerifier, UnixTime,
+};
 use serde_json::json;
 
 use crate::algorithm_arg::algorithm_parser;
@@ -139,6 +141,25 @@ pub fn proof_verifier(
     }
 }
 
+/// For a proof refused for its `iat` (`iat_too_old`, `iat_in_future`), the window in force:
+/// what the one-shot check compared the proof's `iat` with, and how to widen or move it.
+pub fn iat_window_hint(reason: &str, max_age: u64, leeway: u64, now: UnixTime) -> Option<String> {
+    let now = now.as_secs();
+    match reason {
+        "iat_too_old" => Some(format!(
+            "the proof's iat must be at or after {} (now {now} minus --max-age {max_age} and \
+             --leeway {leeway} seconds); check an old proof with --now, or widen --max-age",
+            now.saturating_sub(max_age + leeway)
+        )),
+        "iat_in_future" => Some(format!(
+            "the proof's iat must be at or before {} (now {now} plus --leeway {leeway} \
+             seconds); is a clock off, or is --now too early?",
+            now + leeway
+        )),
+        _ => None,
+    }
+}
+
 pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
     let verifier = proof_verifier(args.max_age, args.leeway, args.nonce.as_deref(), &args.algs)?;
     let headers = [args.proof.as_str()];
@@ -146,7 +167,8 @@ pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
     if let Some(token) = &args.access_token {
         request = request.with_access_token(token);
     }
-    match verifier.verify(&request, now(args.now)) {
+    let at = now(args.now);
+    match verifier.verify(&request, at) {
         Ok(proof) => {
             print_json(&json!({
                 "valid": true,
@@ -163,12 +185,16 @@ pub fn verify_proof(args: &VerifyProofArgs) -> Result<Outcome, CliError> {
             let code = error
                 .code(Endpoint::Token)
                 .map_or("invalid_dpop_proof", |c| c.as_str());
-            print_json(&json!({
+            let mut answer = json!({
                 "valid": false,
                 "error": code,
                 "reason": error.reason(),
                 "description": error.description(),
-            }));
+            });
+            if let Some(hint) = iat_window_hint(error.reason(), args.max_age, args.leeway, at) {
+                answer["hint"] = hint.into();
+            }
+            print_json(&answer);
             Ok(Outcome::Rejected)
         }
     }

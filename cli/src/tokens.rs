@@ -14,7 +14,7 @@ use crate::cli_error::CliError;
 use crate::encryption_keys::{enc_parser, load_decryption_key, load_encryption_key};
 use crate::keys::load_signing_key;
 use crate::output::{now, print_json, Outcome};
-use crate::proofs::proof_verifier;
+use crate::proofs::{iat_window_hint, proof_verifier};
 use crate::request_args::{parse_method, parse_url};
 
 /// Issue an RFC 9068 `at+jwt` access token bound to JKT (`cnf.jkt`), signed with the key's alg.
@@ -219,7 +219,8 @@ pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
     let authorization: Vec<&str> = args.authorization.iter().map(String::as_str).collect();
     let dpop: Vec<&str> = args.dpop.iter().map(String::as_str).collect();
     let request = ResourceRequest::new(&args.method, &args.url, &authorization, &dpop);
-    match guard.check(&request, now(args.now)) {
+    let at = now(args.now);
+    match guard.check(&request, at) {
         Ok(authorized) => {
             print_json(&json!({
                 "valid": true,
@@ -233,14 +234,18 @@ pub fn verify_request(args: &VerifyRequestArgs) -> Result<Outcome, CliError> {
         }
         Err(rejection) => {
             let error = rejection.error();
-            print_json(&json!({
+            let mut answer = json!({
                 "valid": false,
                 "status": rejection.status(),
                 "error": error.code(keybound::Endpoint::Resource).map(|c| c.as_str()),
                 "reason": error.reason(),
                 "www_authenticate": rejection.www_authenticate(),
                 "dpop_nonce": rejection.dpop_nonce(),
-            }));
+            });
+            if let Some(hint) = iat_window_hint(error.reason(), args.max_age, args.leeway, at) {
+                answer["hint"] = hint.into();
+            }
+            print_json(&answer);
             Ok(Outcome::Rejected)
         }
     }

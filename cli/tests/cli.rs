@@ -1522,3 +1522,47 @@ fn methods_and_urls_are_checked_with_reasons() {
         assert!(stderr(&out).contains(says), "{url}: {}", stderr(&out));
     }
 }
+
+/// A proof refused for its `iat` says which window was in force and how to move it.
+#[test]
+fn iat_refusals_explain_the_window() {
+    let dir = temp_dir("iat-window");
+    let client = keygen(&dir, "client.jwk");
+    let proof = sign_proof(&client, &[]); // iat = NOW
+    let later = (NOW.parse::<u64>().unwrap() + 600).to_string();
+    let old = json(&keybound(&[
+        "verify-proof",
+        "--proof",
+        &proof,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+        "--now",
+        &later,
+    ]));
+    assert_eq!(old["reason"], "iat_too_old");
+    let hint = old["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("--max-age 60")
+            && hint.contains(&(NOW.parse::<u64>().unwrap() + 600 - 65).to_string()),
+        "{hint}"
+    );
+    let earlier = (NOW.parse::<u64>().unwrap() - 600).to_string();
+    let future = json(&keybound(&[
+        "verify-proof",
+        "--proof",
+        &proof,
+        "--method",
+        "GET",
+        "--url",
+        URL,
+        "--now",
+        &earlier,
+    ]));
+    assert_eq!(future["reason"], "iat_in_future");
+    assert!(future["hint"].as_str().unwrap().contains("--leeway 5"));
+    // Other refusals carry no hint.
+    let other = json(&verify_proof(&proof, &["--nonce", "n-1"]));
+    assert!(other.get("hint").is_none(), "{other}");
+}
