@@ -32,6 +32,9 @@ mod jose;
 #[path = "../examples/generate_vectors/json.rs"]
 mod json;
 #[allow(dead_code)]
+#[path = "../examples/generate_vectors/jwe.rs"]
+mod jwe;
+#[allow(dead_code)]
 #[path = "../examples/generate_vectors/jwk.rs"]
 mod jwk;
 #[allow(dead_code)]
@@ -104,6 +107,18 @@ const FILES: &[(&str, &[&str])] = &[
         ],
     ),
     ("jwk.json", &["jwk-valid", "jwk-invalid", "jwks"]),
+    (
+        "jwe.json",
+        &[
+            "valid",
+            "keys",
+            "tampering",
+            "refused",
+            "malformed",
+            "epk",
+            "not-nested",
+        ],
+    ),
 ];
 
 /// Cases whose expectation (taken from the cited RFC text) keybound does not meet, with why.
@@ -537,6 +552,55 @@ fn expected_set_summary(expected: &Value) -> String {
 #[test]
 fn key_vectors() {
     let n = run_file("jwk.json", run_key_case);
+    assert!(n > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// jwe.json
+
+/// The vectors' error code for a `JweError`, and the refused member for `refused`.
+fn jwe_error_code(e: keybound::JweError) -> (&'static str, Option<&'static str>) {
+    use keybound::JweError;
+    match e {
+        JweError::Malformed => ("malformed", None),
+        JweError::TooLarge => ("too-large", None),
+        JweError::Refused(member) => ("refused", Some(member)),
+        JweError::NoKey => ("no-key", None),
+        JweError::DecryptionFailed => ("decryption-failed", None),
+        JweError::NotNested => ("not-nested", None),
+        other => panic!("no vector code for {other:?}"),
+    }
+}
+
+fn run_jwe_case(case: &Value) -> Result<(), String> {
+    let input = &case["input"];
+    let keys: Vec<keybound::DecryptionKey> = input["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|jwk| keybound::DecryptionKey::from_jwk(&jwk.to_string()).expect("a decryption key"))
+        .collect();
+    let expected = &case["expected"];
+    let got = keybound::decrypt_nested_jwt(text(input, "token"), &keys);
+    match (got, expected["valid"].as_bool().expect("valid")) {
+        (Ok(inner), true) if inner.as_str() == text(expected, "inner") => Ok(()),
+        (Ok(inner), _) => Err(format!("decrypted to {}", inner.as_str())),
+        (Err(e), true) => Err(format!("refused: {e:?}")),
+        (Err(e), false) => {
+            let (code, member) = jwe_error_code(e);
+            let want = (text(expected, "error"), expected["member"].as_str());
+            if (code, member) == want {
+                Ok(())
+            } else {
+                Err(format!("{code} {member:?}, expected {want:?}"))
+            }
+        }
+    }
+}
+
+#[test]
+fn jwe_vectors() {
+    let n = run_file("jwe.json", run_jwe_case);
     assert!(n > 0);
 }
 

@@ -271,6 +271,11 @@ impl RsaKey {
         (bytes(0), bytes(1))
     }
 
+    /// The private key (for RSA-OAEP encryption to it and its private JWK members).
+    pub fn secret(&self) -> &RsaPrivateKey {
+        &self.secret
+    }
+
     /// The modulus, big-endian without leading zeros (the JWK `n`).
     pub fn n(&self) -> &[u8] {
         &self.n

@@ -22,6 +22,7 @@ mod fixtures;
 mod htu;
 mod jose;
 mod json;
+mod jwe;
 mod jwk;
 mod keys;
 mod proof;

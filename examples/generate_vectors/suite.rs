@@ -38,6 +38,15 @@ pub fn generate(seed: u64) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "jwe.json",
+            document(
+                "jwe",
+                seed,
+                crate::jwe::DESCRIPTION,
+                &crate::jwe::cases(&fx),
+            ),
+        ),
+        (
             "jwk.json",
             document(
                 "jwk",
