@@ -1,23 +1,17 @@
 //! Content encryption (RFC 7518 §5): AES-GCM and AES-CBC with HMAC-SHA-2.
 //!
-//! The primitives are RustCrypto's (`aes-gcm`, `aes` + `cbc` with `Pkcs7`, `hmac` + `sha2`);
-//! this file only fixes the key and IV sizes, splits the CBC key (RFC 7518 §5.2.2.1) and
-//! computes and checks the CBC authentication tag (§5.2.2.1 steps 5–6, §5.2.2.2).
+//! The primitives come through the JWE seam (`primitives/`: RustCrypto by default, aws-lc-rs
+//! under feature `aws-lc`); this file fixes the key, IV and tag sizes, splits the CBC key
+//! (RFC 7518 §5.2.2.1), builds the CBC authentication input and checks the tag before any
+//! decryption (§5.2.2.1 steps 5–6, §5.2.2.2).
 
-use aes_gcm::aead::{self, AeadInOut, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use cbc::cipher::block_padding::Pkcs7;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
-use hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha512};
 use zeroize::Zeroizing;
 
 use crate::error::JweError;
+use crate::jose::jwe::primitives::{self, MacHash};
 
-type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
-type Aes128CbcDec = cbc::Decryptor<aes::Aes128>;
-type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
-type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
+/// The AES block, and the AES-GCM tag, in bytes.
+const BLOCK_LEN: usize = 16;
 
 /// A JWE content encryption algorithm (the `enc` header, RFC 7518 §5) this crate supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,15 +83,12 @@ impl ContentEncryption {
         plaintext: &[u8],
     ) -> Result<Sealed, JweError> {
         self.check_lengths(cek, iv)?;
-        match self {
-            Self::A128Gcm => gcm_seal::<Aes128Gcm>(cek, iv, aad, plaintext),
-            Self::A256Gcm => gcm_seal::<Aes256Gcm>(cek, iv, aad, plaintext),
-            Self::A128CbcHs256 => {
-                cbc_hmac_seal::<Aes128CbcEnc, Hmac<Sha256>>(cek, iv, aad, plaintext)
+        match self.mac_hash() {
+            None => {
+                let (ciphertext, tag) = primitives::aes_gcm_seal(cek, iv, aad, plaintext)?;
+                Ok(Sealed { ciphertext, tag })
             }
-            Self::A256CbcHs512 => {
-                cbc_hmac_seal::<Aes256CbcEnc, Hmac<Sha512>>(cek, iv, aad, plaintext)
-            }
+            Some(hash) => cbc_hmac_seal(hash, cek, iv, aad, plaintext),
         }
     }
 
@@ -113,15 +104,24 @@ impl ContentEncryption {
         tag: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, JweError> {
         self.check_lengths(cek, iv)?;
+        match self.mac_hash() {
+            None => {
+                // Exactly 16 bytes: a truncated GCM tag is refused, not compared on its prefix.
+                if tag.len() != BLOCK_LEN {
+                    return Err(JweError::DecryptionFailed);
+                }
+                primitives::aes_gcm_open(cek, iv, aad, ciphertext, tag)
+            }
+            Some(hash) => cbc_hmac_open(hash, cek, iv, aad, ciphertext, tag),
+        }
+    }
+
+    /// The HMAC hash of the CBC algorithms; `None` for AES-GCM.
+    const fn mac_hash(self) -> Option<MacHash> {
         match self {
-            Self::A128Gcm => gcm_open::<Aes128Gcm>(cek, iv, aad, ciphertext, tag),
-            Self::A256Gcm => gcm_open::<Aes256Gcm>(cek, iv, aad, ciphertext, tag),
-            Self::A128CbcHs256 => {
-                cbc_hmac_open::<Aes128CbcDec, Hmac<Sha256>>(cek, iv, aad, ciphertext, tag)
-            }
-            Self::A256CbcHs512 => {
-                cbc_hmac_open::<Aes256CbcDec, Hmac<Sha512>>(cek, iv, aad, ciphertext, tag)
-            }
+            Self::A128Gcm | Self::A256Gcm => None,
+            Self::A128CbcHs256 => Some(MacHash::Sha256),
+            Self::A256CbcHs512 => Some(MacHash::Sha512),
         }
     }
 
@@ -135,99 +135,44 @@ impl ContentEncryption {
     }
 }
 
-/// AES-GCM encryption (RFC 7518 §5.3): 96-bit IV, 128-bit tag.
-fn gcm_seal<C: AeadInOut + KeyInit>(
-    cek: &[u8],
-    iv: &[u8],
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<Sealed, JweError> {
-    let cipher = C::new_from_slice(cek).map_err(|_| JweError::DecryptionFailed)?;
-    let nonce = aead::Nonce::<C>::try_from(iv).map_err(|_| JweError::DecryptionFailed)?;
-    // Encrypted in place: until it is, the buffer holds plaintext, wiped if encryption fails.
-    let mut buffer = Zeroizing::new(plaintext.to_vec());
-    let tag = cipher
-        .encrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into())
-        .map_err(|_| JweError::DecryptionFailed)?;
-    Ok(Sealed {
-        ciphertext: core::mem::take(&mut *buffer),
-        tag: tag.to_vec(),
-    })
-}
-
-/// AES-GCM decryption: `aes-gcm` compares the tag in constant time and decrypts only after it
-/// matched.
-fn gcm_open<C: AeadInOut + KeyInit>(
-    cek: &[u8],
-    iv: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-    tag: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, JweError> {
-    let cipher = C::new_from_slice(cek).map_err(|_| JweError::DecryptionFailed)?;
-    let nonce = aead::Nonce::<C>::try_from(iv).map_err(|_| JweError::DecryptionFailed)?;
-    // Exactly 16 bytes: a truncated GCM tag is refused, not compared on its prefix.
-    let tag = aead::Tag::<C>::try_from(tag).map_err(|_| JweError::DecryptionFailed)?;
-    let mut buffer = Zeroizing::new(ciphertext.to_vec());
-    cipher
-        .decrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into(), &tag)
-        .map_err(|_| JweError::DecryptionFailed)?;
-    Ok(buffer)
-}
-
 /// Splits a CBC-HMAC key: `MAC_KEY` is the first half, `ENC_KEY` the second (RFC 7518
 /// §5.2.2.1 step 1). Both are borrowed from the caller's CEK, so no copy of either is left.
 fn split_key(cek: &[u8]) -> (&[u8], &[u8]) {
     cek.split_at(cek.len() / 2)
 }
 
-/// The HMAC over `AAD || IV || ciphertext || AL`, AL being the AAD's length in bits as a
-/// 64-bit big-endian integer (RFC 7518 §5.2.2.1 steps 4–5), ready to finalize or verify.
-fn authenticator<M: Mac + KeyInit>(
-    mac_key: &[u8],
-    aad: &[u8],
-    iv: &[u8],
-    ciphertext: &[u8],
-) -> Result<M, JweError> {
-    let al = u64::try_from(aad.len())
+/// AL, the AAD's length in bits as a 64-bit big-endian integer (RFC 7518 §5.2.2.1 step 4):
+/// the HMAC input is `AAD || IV || ciphertext || AL` (step 5).
+fn aad_length(aad: &[u8]) -> Result<[u8; 8], JweError> {
+    u64::try_from(aad.len())
         .ok()
         .and_then(|bytes| bytes.checked_mul(8))
-        .ok_or(JweError::DecryptionFailed)?;
-    let mut mac =
-        <M as KeyInit>::new_from_slice(mac_key).map_err(|_| JweError::DecryptionFailed)?;
-    mac.update(aad);
-    mac.update(iv);
-    mac.update(ciphertext);
-    mac.update(&al.to_be_bytes());
-    Ok(mac)
+        .map(u64::to_be_bytes)
+        .ok_or(JweError::DecryptionFailed)
 }
 
 /// AES-CBC-HMAC-SHA-2 encryption (RFC 7518 §5.2.2.1): PKCS#7-padded AES-CBC with `ENC_KEY`,
 /// then the tag is the first half of the HMAC (`T_LEN` = the MAC key's length).
-fn cbc_hmac_seal<E: KeyIvInit + BlockModeEncrypt, M: Mac + KeyInit>(
+fn cbc_hmac_seal(
+    hash: MacHash,
     cek: &[u8],
     iv: &[u8],
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Sealed, JweError> {
     let (mac_key, enc_key) = split_key(cek);
-    let ciphertext = E::new_from_slices(enc_key, iv)
-        .map_err(|_| JweError::DecryptionFailed)?
-        .encrypt_padded_vec::<Pkcs7>(plaintext);
-    let full = authenticator::<M>(mac_key, aad, iv, &ciphertext)?
-        .finalize()
-        .into_bytes();
-    let tag = full
-        .get(..mac_key.len())
-        .ok_or(JweError::DecryptionFailed)?
-        .to_vec();
+    let ciphertext = primitives::aes_cbc_encrypt(enc_key, iv, plaintext)?;
+    let al = aad_length(aad)?;
+    let tag =
+        primitives::hmac_truncated(hash, mac_key, &[aad, iv, &ciphertext, &al], mac_key.len())?;
     Ok(Sealed { ciphertext, tag })
 }
 
 /// AES-CBC-HMAC-SHA-2 decryption (RFC 7518 §5.2.2.2): the tag must be exactly `T_LEN` bytes and
 /// equal, in constant time, to the first half of the HMAC; only then is anything decrypted, and a
-/// bad padding is the same opaque error.
-fn cbc_hmac_open<D: KeyIvInit + BlockModeDecrypt, M: Mac + KeyInit>(
+/// ciphertext that is not whole blocks or a bad padding is the same opaque error.
+fn cbc_hmac_open(
+    hash: MacHash,
     cek: &[u8],
     iv: &[u8],
     aad: &[u8],
@@ -235,32 +180,35 @@ fn cbc_hmac_open<D: KeyIvInit + BlockModeDecrypt, M: Mac + KeyInit>(
     tag: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, JweError> {
     let (mac_key, enc_key) = split_key(cek);
-    // `verify_truncated_left` accepts any prefix length from 1 byte up, so the length is pinned
-    // here: a shortened (or full-length) HMAC is not a valid tag.
+    // A prefix comparison takes whatever length it is given, so the length is pinned here: a
+    // shortened (or full-length) HMAC is not a valid tag.
     if tag.len() != mac_key.len() {
         return Err(JweError::DecryptionFailed);
     }
-    authenticator::<M>(mac_key, aad, iv, ciphertext)?
-        .verify_truncated_left(tag)
-        .map_err(|_| JweError::DecryptionFailed)?;
-    let mut buffer = Zeroizing::new(ciphertext.to_vec());
-    let len = D::new_from_slices(enc_key, iv)
-        .map_err(|_| JweError::DecryptionFailed)?
-        .decrypt_padded::<Pkcs7>(&mut buffer)
-        .map_err(|_| JweError::DecryptionFailed)?
-        .len();
-    buffer.truncate(len);
-    Ok(buffer)
+    let al = aad_length(aad)?;
+    primitives::hmac_verify_truncated(hash, mac_key, &[aad, iv, ciphertext, &al], tag)?;
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK_LEN) {
+        return Err(JweError::DecryptionFailed);
+    }
+    primitives::aes_cbc_decrypt(enc_key, iv, ciphertext)
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
+    // The reference computations are RustCrypto's under both backends, so under `aws-lc` they
+    // check aws-lc-rs against an independent implementation.
     use cbc::cipher::block_padding::NoPadding;
+    use cbc::cipher::{BlockModeEncrypt, KeyIvInit};
+    use hmac::{Hmac, KeyInit, Mac};
     use serde_json::Value;
+    use sha2::{Sha256, Sha512};
 
     use super::*;
+
+    type Aes128CbcEnc = cbc::Encryptor<aes::Aes128>;
+    type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
     use crate::jose::jwe::test_data::{b64, data, hex};
 
     const ALL: [ContentEncryption; 4] = [

@@ -62,8 +62,9 @@ impl EcdhCurve {
 /// algorithm, the `kid` and the key type only. Export it only through
 /// [`to_jwk`](Self::to_jwk), which returns a [`Zeroizing`] string.
 ///
-/// RSA decryption uses the `rsa` crate, blinded but not constant-time (RUSTSEC-2023-0071);
-/// prefer the ECDH-ES algorithms.
+/// RSA decryption on the default backend uses the `rsa` crate, blinded but not constant-time
+/// (RUSTSEC-2023-0071); with feature `aws-lc` it is aws-lc's, constant-time. Prefer the
+/// ECDH-ES algorithms, or `aws-lc` for RSA.
 pub struct DecryptionKey {
     inner: decryption::DecryptionKey,
 }

@@ -22,5 +22,6 @@ pub(crate) mod decryption;
 pub(crate) mod encryption_keys;
 pub(crate) mod key_management;
 pub(crate) mod nested;
+pub(crate) mod primitives;
 #[cfg(test)]
 pub(crate) mod test_data;
