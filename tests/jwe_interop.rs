@@ -150,13 +150,19 @@ fn independent_encrypt_p256(inner: &str, recipient: &p256::PublicKey) -> String 
         "alg": "ECDH-ES+A256KW", "enc": "A256GCM", "cty": "JWT", "kid": "rs-1",
         "epk": {"kty": "EC", "crv": "P-256", "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap())},
     });
+    seal_a256gcm(&header, &wrapped, &cek, inner)
+}
+
+/// The compact JWE with protected header `header` and encrypted key `wrapped`, its content
+/// `inner` sealed with A256GCM under `cek` and a random IV (RFC 7516 §5.1 steps 11–19).
+fn seal_a256gcm(header: &Value, wrapped: &[u8], cek: &[u8], inner: &str) -> String {
     let protected = b64(header.to_string().as_bytes());
     let iv: [u8; 12] = random();
     let (ct, tag) =
-        gcm_seal::<aes_gcm::Aes256Gcm>(&cek, &iv, protected.as_bytes(), inner.as_bytes());
+        gcm_seal::<aes_gcm::Aes256Gcm>(cek, &iv, protected.as_bytes(), inner.as_bytes());
     format!(
         "{protected}.{}.{}.{}.{}",
-        b64(&wrapped),
+        b64(wrapped),
         b64(&iv),
         b64(&ct),
         b64(&tag)
@@ -269,17 +275,7 @@ fn independent_encrypt_rsa_oaep_sha1(inner: &str, recipient: &rsa::PublicKey) ->
         .oaep_encrypt_with_rng::<sha1::Sha1, _>(&mut getrandom::SysRng, &cek)
         .unwrap();
     let header = json!({ "alg": "RSA-OAEP", "enc": "A256GCM", "cty": "JWT" });
-    let protected = b64(header.to_string().as_bytes());
-    let iv: [u8; 12] = random();
-    let (ct, tag) =
-        gcm_seal::<aes_gcm::Aes256Gcm>(&cek, &iv, protected.as_bytes(), inner.as_bytes());
-    format!(
-        "{protected}.{}.{}.{}.{}",
-        b64(&wrapped),
-        b64(&iv),
-        b64(&ct),
-        b64(&tag)
-    )
+    seal_a256gcm(&header, &wrapped, &cek, inner)
 }
 
 /// The legacy RSA-OAEP (SHA-1) of an authorization server that offers nothing better: refused
