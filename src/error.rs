@@ -239,7 +239,28 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// `Display` is the whole message, causes included; `source()` hands out the typed cause for
+/// code that walks the chain (an error reporter that prints every level repeats the inner text).
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidProof(e) => Some(e),
+            Self::InvalidToken(e) => Some(e),
+            Self::InvalidRequest(e) => Some(e),
+            Self::InvalidGrant(e) => Some(e),
+            Self::Key(e) => Some(e),
+            Self::Store(e) => Some(e),
+            Self::Upstream(e) => Some(e),
+            Self::UseDpopNonce { problem, .. } => Some(problem),
+            Self::NoCredentials
+            | Self::InsufficientScope
+            | Self::InvalidArgument(_)
+            | Self::InsecureUrl(_)
+            | Self::Randomness
+            | Self::Signer => None,
+        }
+    }
+}
 
 impl From<ProofError> for Error {
     fn from(e: ProofError) -> Self {
@@ -491,7 +512,15 @@ impl fmt::Display for ProofError {
     }
 }
 
-impl std::error::Error for ProofError {}
+impl std::error::Error for ProofError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Jose(e) => Some(e),
+            Self::InvalidKey(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<JoseError> for ProofError {
     fn from(e: JoseError) -> Self {
@@ -532,6 +561,8 @@ impl fmt::Display for NonceProblem {
         f.write_str(self.description())
     }
 }
+
+impl std::error::Error for NonceProblem {}
 
 /// A key that cannot be imported or used (RFC 7517, RFC 7518 §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -650,7 +681,14 @@ impl fmt::Display for KeyError {
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// An access token that fails a check (RFC 9068 §4, RFC 9449 §6, §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -793,7 +831,15 @@ impl fmt::Display for TokenError {
     }
 }
 
-impl std::error::Error for TokenError {}
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Jose(e) => Some(e),
+            Self::Jwe(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A request whose credentials cannot be read (RFC 6750 §3.1 `invalid_request`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -1077,7 +1123,14 @@ impl fmt::Display for UpstreamError {
     }
 }
 
-impl std::error::Error for UpstreamError {}
+impl std::error::Error for UpstreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::KeySet(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -1127,6 +1180,33 @@ mod tests {
         let full = Error::Store(StoreError::Full);
         assert_eq!(full.status(Endpoint::Resource), 503);
         assert_eq!(full.reason(), "store_full");
+    }
+
+    #[test]
+    fn every_wrapping_error_names_its_cause() {
+        use std::error::Error as _;
+        let jose = JoseError::InvalidSignature;
+        let error = Error::InvalidProof(ProofError::Jose(jose));
+        let proof = error.source().and_then(|e| e.downcast_ref::<ProofError>());
+        assert_eq!(proof, Some(&ProofError::Jose(jose)));
+        let inner = proof.and_then(|e| e.source()?.downcast_ref::<JoseError>());
+        assert_eq!(inner, Some(&jose));
+
+        let key = Error::Upstream(UpstreamError::KeySet(KeyError::Malformed(jose)));
+        let chain: Vec<String> = std::iter::successors(key.source(), |e| (*e).source())
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(chain.len(), 3, "{chain:?}");
+        assert!(Error::InvalidToken(TokenError::Jwe(JweError::NoKey))
+            .source()
+            .and_then(|e| e.source()?.downcast_ref::<JweError>())
+            .is_some());
+        let nonce = Error::UseDpopNonce {
+            problem: NonceProblem::Missing,
+            nonce: "n".into(),
+        };
+        assert!(nonce.source().is_some());
+        assert!(Error::NoCredentials.source().is_none());
     }
 
     #[test]

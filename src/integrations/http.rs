@@ -111,13 +111,17 @@ impl<R, V> RequestGuard<R, V> {
 }
 
 impl Rejection {
+    /// [`status`](Self::status) as an `http::StatusCode`.
+    pub fn status_code(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::UNAUTHORIZED)
+    }
+
     /// The HTTP answer: status, `WWW-Authenticate`, and — when the client must retry with a
     /// nonce — `DPoP-Nonce` with `Cache-Control: no-store` (RFC 9449 §8.2); `Retry-After` on a
     /// 429 (a key over its share of the replay store). The body is empty (`B::default()`).
     pub fn to_http_response<B: Default>(&self) -> http::Response<B> {
         let mut response = http::Response::new(B::default());
-        *response.status_mut() =
-            http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::UNAUTHORIZED);
+        *response.status_mut() = self.status_code();
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(self.www_authenticate()) {
             headers.insert(WWW_AUTHENTICATE, value);

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::error::Error;
-use crate::integrations::http::{insert_nonce, HttpView};
+use crate::integrations::http::{insert_nonce, HttpView, DPOP};
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore};
-use crate::resource::guard::{Authorized, RequestGuard};
+use crate::resource::guard::{Authorized, Rejection, RequestGuard};
 use crate::resource::public_url::PublicUrlPolicy;
+use crate::resource::scope_requirement::ScopeRequirement;
 use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore};
 use crate::time::{Clock, SystemClock};
 
@@ -27,9 +28,14 @@ use crate::time::{Clock, SystemClock};
 pub struct DpopLayer<R = MemoryReplayStore, V = MemoryRevocationStore> {
     guard: Arc<RequestGuard<R, V>>,
     urls: Arc<PublicUrlPolicy>,
-    scope: Option<Arc<str>>,
+    scope: Option<Arc<ScopeRequirement>>,
     clock: Arc<dyn Clock>,
+    on_rejection: Option<RejectionHook>,
+    anonymous: bool,
 }
+
+/// What [`DpopLayer::on_rejection`] calls.
+type RejectionHook = Arc<dyn Fn(&Rejection) + Send + Sync>;
 
 impl<R, V> Clone for DpopLayer<R, V> {
     fn clone(&self) -> Self {
@@ -38,6 +44,8 @@ impl<R, V> Clone for DpopLayer<R, V> {
             urls: self.urls.clone(),
             scope: self.scope.clone(),
             clock: self.clock.clone(),
+            on_rejection: self.on_rejection.clone(),
+            anonymous: self.anonymous,
         }
     }
 }
@@ -50,13 +58,38 @@ impl<R, V> DpopLayer<R, V> {
             urls: Arc::new(urls),
             scope: None,
             clock: Arc::new(SystemClock),
+            on_rejection: None,
+            anonymous: false,
         }
     }
 
     /// Also requires `scope` in the token (403 `insufficient_scope` otherwise). Use one layer
     /// per route or router to require different scopes.
-    pub fn require_scope(mut self, scope: &str) -> Self {
-        self.scope = Some(Arc::from(scope));
+    pub fn require_scope(self, scope: &str) -> Self {
+        self.require_scopes(ScopeRequirement::one(scope))
+    }
+
+    /// Also requires the token to meet `required`: any of a set of scopes, or all of one
+    /// (403 `insufficient_scope` otherwise).
+    pub fn require_scopes(mut self, required: ScopeRequirement) -> Self {
+        self.scope = Some(Arc::new(required));
+        self
+    }
+
+    /// Calls `hook` with every rejection before answering it — to log in your own format,
+    /// count by [`Rejection::reason`], or read [`Rejection::diagnostic`] (an `htu` mismatch).
+    /// The hook runs on the request's task: keep it short and never let it block.
+    pub fn on_rejection(mut self, hook: impl Fn(&Rejection) + Send + Sync + 'static) -> Self {
+        self.on_rejection = Some(Arc::new(hook));
+        self
+    }
+
+    /// Lets requests with neither an `Authorization` nor a `DPoP` header through without an
+    /// [`Authorized`] in their extensions (take `Option<Authorized>` in an axum handler).
+    /// Requests with credentials are checked as always: bad credentials are refused, never
+    /// downgraded to anonymous.
+    pub fn allow_anonymous(mut self) -> Self {
+        self.anonymous = true;
         self
     }
 
@@ -64,6 +97,28 @@ impl<R, V> DpopLayer<R, V> {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+}
+
+impl<R, V> DpopLayer<R, V> {
+    /// `who`, if the token meets the layer's scope requirement.
+    fn scope_met(&self, who: Authorized) -> Result<Authorized, Rejection> {
+        match &self.scope {
+            Some(required) if !who.meets(required) => {
+                let rejection = self.guard.scope_not_met(required).for_principal(&who);
+                crate::observe::rejected(&rejection);
+                Err(rejection)
+            }
+            _ => Ok(who),
+        }
+    }
+
+    /// The answer to `rejection`, after the hook saw it.
+    fn refuse<B: Default>(&self, rejection: &Rejection) -> http::Response<B> {
+        if let Some(hook) = &self.on_rejection {
+            hook(rejection);
+        }
+        rejection.to_http_response()
     }
 }
 
@@ -121,6 +176,12 @@ where
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
+            let anonymous = layer.anonymous
+                && !request.headers().contains_key(http::header::AUTHORIZATION)
+                && !request.headers().contains_key(DPOP);
+            if anonymous {
+                return inner.call(request).await;
+            }
             let now = layer.clock.now();
             let checked = {
                 let view = HttpView::new(
@@ -131,15 +192,10 @@ where
                 );
                 layer.guard.check_async(&view.request(), now).await
             };
-            let authorized = match checked {
+            let authorized = match checked.and_then(|who| layer.scope_met(who)) {
                 Ok(authorized) => authorized,
-                Err(rejection) => return Ok(rejection.to_http_response()),
+                Err(rejection) => return Ok(layer.refuse(&rejection)),
             };
-            if let Some(scope) = &layer.scope {
-                if !authorized.has_scope(scope) {
-                    return Ok(layer.guard.insufficient_scope(scope).to_http_response());
-                }
-            }
             let fresh_nonce = authorized.fresh_nonce().map(str::to_owned);
             request.extensions_mut().insert(authorized);
             let mut response = inner.call(request).await?;

@@ -12,6 +12,7 @@ use crate::proof::verifier::{ProofVerifier, VerifiedProof};
 use crate::remote_issuer::introspection::Introspector;
 use crate::resource::authorization::{self, Scheme};
 use crate::resource::challenge;
+use crate::resource::scope_requirement::ScopeRequirement;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
 use crate::resource::token_decryption::{SignedToken, TokenDecryption};
 use crate::resource::trusted_issuers::TrustedIssuers;
@@ -70,6 +71,31 @@ struct Pending {
     proof: Option<VerifiedProof>,
 }
 
+/// A failed check, with the token's claims when they were verified before the failure (a bad
+/// proof, revocation, replay): the rejection reports who was refused.
+struct Refused {
+    error: Error,
+    claims: Option<Arc<AccessTokenClaims>>,
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            claims: None,
+        }
+    }
+}
+
+impl Refused {
+    fn of(claims: &Arc<AccessTokenClaims>) -> impl FnOnce(Error) -> Self + '_ {
+        move |error| Self {
+            error,
+            claims: Some(claims.clone()),
+        }
+    }
+}
+
 impl Pending {
     fn authorized(self) -> Authorized {
         Authorized {
@@ -115,6 +141,11 @@ impl Authorized {
         self.claims.has_scope(scope)
     }
 
+    /// Whether the token meets `required` (one scope, any of a set, all of a set).
+    pub fn meets(&self, required: &ScopeRequirement) -> bool {
+        required.is_met_by(&self.claims)
+    }
+
     /// The thumbprint of the key the request proved possession of (`None` only for a bearer
     /// token, when the guard accepts those).
     pub fn jkt(&self) -> Option<Thumbprint> {
@@ -129,6 +160,12 @@ impl Authorized {
     /// Every claim of the access token.
     pub fn claims(&self) -> &AccessTokenClaims {
         &self.claims
+    }
+
+    /// Every claim of the access token deserialized into `T`
+    /// (see [`AccessTokenClaims::claims_as`]).
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        self.claims.claims_as()
     }
 
     /// The scheme the token was presented with.
@@ -151,12 +188,25 @@ pub struct Rejection {
     status: u16,
     www_authenticate: String,
     diagnostic: Option<String>,
+    claims: Option<Arc<AccessTokenClaims>>,
 }
 
 impl Rejection {
     /// Why the request was refused (for logs and metrics; never send its `Display` text).
     pub fn error(&self) -> &Error {
         &self.error
+    }
+
+    /// [`error`](Self::error)'s stable snake_case [`reason`](Error::reason): the label set for
+    /// logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        self.error.reason()
+    }
+
+    /// The `error` code of the challenge (`invalid_token`, `invalid_dpop_proof`, …); `None`
+    /// for a bare challenge (no credentials, 503).
+    pub fn error_code(&self) -> Option<crate::error::ErrorCode> {
+        self.error.code(crate::error::Endpoint::Resource)
     }
 
     /// The HTTP status: 400, 401, 403, 429 (the proof's key is over its share of the replay
@@ -186,6 +236,35 @@ impl Rejection {
     pub fn diagnostic(&self) -> Option<&str> {
         self.diagnostic.as_deref()
     }
+
+    /// The access token's claims when it was verified before the refusal (a failed proof or
+    /// binding, revocation, replay, missing scope): who was refused. `None` when the token
+    /// itself failed or never got checked.
+    pub fn claims(&self) -> Option<&AccessTokenClaims> {
+        self.claims.as_deref()
+    }
+
+    /// The same rejection, reporting `who` as the refused principal.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn for_principal(mut self, who: &Authorized) -> Self {
+        self.claims = Some(who.claims.clone());
+        self
+    }
+}
+
+/// `refused with HTTP 401: invalid access token: expired at …` — for the server's logs; the
+/// text holds no token, proof or request data (see [`Rejection::diagnostic`] for that).
+impl core::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "refused with HTTP {}: {}", self.status, self.error)
+    }
+}
+
+/// The cause is the [`Error`].
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// A rejection with a plain `DPoP` challenge (no realm, no Bearer), for code paths outside a
@@ -207,6 +286,7 @@ pub(crate) fn bare_rejection(error: Error) -> Rejection {
         ),
         error,
         diagnostic: None,
+        claims: None,
     }
 }
 
@@ -419,22 +499,38 @@ impl<R, V> RequestGuard<R, V> {
         R: ReplayStore,
         V: RevocationStore,
     {
+        let _span = crate::observe::enter_check(request.method);
         let credentials = match authorization::parse(request.authorization) {
             Ok(credentials) => credentials,
-            Err(error) => return Err(self.reject_as(error, None)),
+            Err(error) => {
+                let rejection = self.reject_as(error, None);
+                crate::observe::rejected(&rejection);
+                return Err(rejection);
+            }
         };
         let scheme = credentials.scheme;
-        self.prepare(request, credentials.token, scheme, now)
+        let result = self
+            .prepare(request, credentials.token, scheme, now)
             .and_then(|pending| {
-                if RevocationStore::is_revoked(&self.revocation, &pending.claims, now)? {
-                    return Err(TokenError::Revoked.into());
-                }
-                if let Some(proof) = &pending.proof {
-                    self.proofs.register(proof, now)?;
-                }
-                Ok(pending.authorized())
-            })
-            .map_err(|error| self.reject_for(error, scheme, request))
+                let claims = pending.claims.clone();
+                self.finish(pending, now).map_err(Refused::of(&claims))
+            });
+        self.answer(result, scheme, request)
+    }
+
+    /// Revocation and the proof's one-time use, with synchronous stores.
+    fn finish(&self, pending: Pending, now: UnixTime) -> Result<Authorized, Error>
+    where
+        R: ReplayStore,
+        V: RevocationStore,
+    {
+        if RevocationStore::is_revoked(&self.revocation, &pending.claims, now)? {
+            return Err(TokenError::Revoked.into());
+        }
+        if let Some(proof) = &pending.proof {
+            self.proofs.register(proof, now)?;
+        }
+        Ok(pending.authorized())
     }
 
     /// [`check`](Self::check) for stores with an asynchronous API (Redis). The stateless checks
@@ -450,9 +546,26 @@ impl<R, V> RequestGuard<R, V> {
         R: AsyncReplayStore,
         V: AsyncRevocationStore,
     {
+        crate::observe::in_check_span(request.method, self.check_async_unobserved(request, now))
+            .await
+    }
+
+    async fn check_async_unobserved(
+        &self,
+        request: &ResourceRequest<'_>,
+        now: UnixTime,
+    ) -> Result<Authorized, Rejection>
+    where
+        R: AsyncReplayStore,
+        V: AsyncRevocationStore,
+    {
         let credentials = match authorization::parse(request.authorization) {
             Ok(credentials) => credentials,
-            Err(error) => return Err(self.reject_as(error, None)),
+            Err(error) => {
+                let rejection = self.reject_as(error, None);
+                crate::observe::rejected(&rejection);
+                return Err(rejection);
+            }
         };
         let scheme = credentials.scheme;
         let token = credentials.token;
@@ -462,11 +575,14 @@ impl<R, V> RequestGuard<R, V> {
                 Ok(()) => introspector.introspect_hashed(token, &hash, now).await,
                 Err(error) => Err(error),
             };
-            let result = match result.and_then(|c| self.bind(request, c, hash, scheme, now)) {
-                Err(error) => Err(error),
+            let result = match result
+                .map_err(Refused::from)
+                .and_then(|c| self.bind(request, c, hash, scheme, now))
+            {
+                Err(refused) => Err(refused),
                 Ok(pending) => self.finish_async(pending, now).await,
             };
-            return result.map_err(|error| self.reject_for(error, scheme, request));
+            return self.answer(result, scheme, request);
         }
         let verified = match self.verified_token(token, &hash, now) {
             // A `kid` the key set does not hold may be a key the issuer just rotated in: the
@@ -484,16 +600,29 @@ impl<R, V> RequestGuard<R, V> {
             }
             other => other,
         };
-        let bound =
-            verified.and_then(|v| self.bind(request, v.shared_claims().clone(), hash, scheme, now));
+        let bound = verified
+            .map_err(Refused::from)
+            .and_then(|v| self.bind(request, v.shared_claims().clone(), hash, scheme, now));
         let result = match bound {
-            Err(error) => Err(error),
+            Err(refused) => Err(refused),
             Ok(pending) => self.finish_async(pending, now).await,
         };
-        result.map_err(|error| self.reject_for(error, scheme, request))
+        self.answer(result, scheme, request)
     }
 
-    async fn finish_async(&self, pending: Pending, now: UnixTime) -> Result<Authorized, Error>
+    /// Revocation and the proof's one-time use, with asynchronous stores.
+    async fn finish_async(&self, pending: Pending, now: UnixTime) -> Result<Authorized, Refused>
+    where
+        R: AsyncReplayStore,
+        V: AsyncRevocationStore,
+    {
+        match self.settle_async(&pending, now).await {
+            Ok(()) => Ok(pending.authorized()),
+            Err(error) => Err(Refused::of(&pending.claims)(error)),
+        }
+    }
+
+    async fn settle_async(&self, pending: &Pending, now: UnixTime) -> Result<(), Error>
     where
         R: AsyncReplayStore,
         V: AsyncRevocationStore,
@@ -504,16 +633,37 @@ impl<R, V> RequestGuard<R, V> {
         if let Some(proof) = &pending.proof {
             self.proofs.register_async(proof, now).await?;
         }
-        Ok(pending.authorized())
+        Ok(())
     }
 
-    /// The rejection for `error`, with the `htu` diagnostic when it applies.
-    fn reject_for(&self, error: Error, scheme: Scheme, request: &ResourceRequest<'_>) -> Rejection {
+    /// The answer to a check: the principal, or the rejection (reported to the `tracing`
+    /// subscriber, when the feature is on).
+    fn answer(
+        &self,
+        result: Result<Authorized, Refused>,
+        scheme: Scheme,
+        request: &ResourceRequest<'_>,
+    ) -> Result<Authorized, Rejection> {
+        result.map_err(|refused| {
+            let rejection = self.reject_for(refused, scheme, request);
+            crate::observe::rejected(&rejection);
+            rejection
+        })
+    }
+
+    /// The rejection for `refused`, with the `htu` diagnostic when it applies.
+    fn reject_for(
+        &self,
+        refused: Refused,
+        scheme: Scheme,
+        request: &ResourceRequest<'_>,
+    ) -> Rejection {
         let htu_problem = matches!(
-            error,
+            refused.error,
             Error::InvalidProof(ProofError::UrlMismatch | ProofError::InvalidClaim("htu"))
         );
-        let mut rejection = self.reject_as(error, Some(scheme));
+        let mut rejection = self.reject_as(refused.error, Some(scheme));
+        rejection.claims = refused.claims;
         if htu_problem {
             rejection.diagnostic = Some(htu_diagnostic(request.url, request.dpop));
         }
@@ -528,13 +678,16 @@ impl<R, V> RequestGuard<R, V> {
         token: &str,
         scheme: Scheme,
         now: UnixTime,
-    ) -> Result<Pending, Error> {
+    ) -> Result<Pending, Refused> {
         let hash = TokenHash::of(token);
         if let Some(introspector) = self.opaque_token_introspector(token) {
             self.introspectable(token)?;
             let claims = match introspector.cached(&hash, now) {
-                Some(verdict) => verdict?,
-                None => return Err(crate::error::UpstreamError::IntrospectionNeedsAsync.into()),
+                Some(verdict) => verdict.map_err(Error::from)?,
+                None => {
+                    let error = crate::error::UpstreamError::IntrospectionNeedsAsync;
+                    return Err(Error::from(error).into());
+                }
             };
             return self.bind(request, claims, hash, scheme, now);
         }
@@ -574,17 +727,32 @@ impl<R, V> RequestGuard<R, V> {
         hash: TokenHash,
         scheme: Scheme,
         now: UnixTime,
-    ) -> Result<Pending, Error> {
+    ) -> Result<Pending, Refused> {
+        match self.bound_proof(request, &claims, hash, scheme, now) {
+            Ok(proof) => Ok(Pending {
+                claims,
+                scheme,
+                proof,
+            }),
+            Err(error) => Err(Refused::of(&claims)(error)),
+        }
+    }
+
+    /// The proof that binds the token to the request (`None` for an accepted bearer token).
+    fn bound_proof(
+        &self,
+        request: &ResourceRequest<'_>,
+        claims: &AccessTokenClaims,
+        hash: TokenHash,
+        scheme: Scheme,
+        now: UnixTime,
+    ) -> Result<Option<VerifiedProof>, Error> {
         let Some(jkt) = claims.jkt() else {
             // An unbound token: acceptable only as a bearer token, and only when enabled.
             return match scheme {
                 Scheme::Dpop => Err(TokenError::NotBound.into()),
                 Scheme::Bearer if !self.accept_bearer => Err(TokenError::BearerNotAccepted.into()),
-                Scheme::Bearer => Ok(Pending {
-                    claims,
-                    scheme,
-                    proof: None,
-                }),
+                Scheme::Bearer => Ok(None),
             };
         };
         if scheme == Scheme::Bearer {
@@ -597,11 +765,7 @@ impl<R, V> RequestGuard<R, V> {
         if proof.thumbprint() != jkt {
             return Err(TokenError::KeyMismatch.into());
         }
-        Ok(Pending {
-            claims,
-            scheme,
-            proof: Some(proof),
-        })
+        Ok(Some(proof))
     }
 
     /// The token from the cache (times and key still checked) or freshly verified.
@@ -640,6 +804,11 @@ impl<R, V> RequestGuard<R, V> {
         self.reject_as(error, None)
     }
 
+    /// A 403 `insufficient_scope` answer naming scopes that meet `required`.
+    pub fn scope_not_met(&self, required: &ScopeRequirement) -> Rejection {
+        self.insufficient_scope(&required.sufficient_scopes())
+    }
+
     /// A 403 `insufficient_scope` answer naming the `scope` the resource needs
     /// (space-separated scope tokens; refused characters are dropped).
     pub fn insufficient_scope(&self, scope: &str) -> Rejection {
@@ -659,6 +828,7 @@ impl<R, V> RequestGuard<R, V> {
             ),
             error,
             diagnostic: None,
+            claims: None,
         }
     }
 
@@ -677,6 +847,7 @@ impl<R, V> RequestGuard<R, V> {
             www_authenticate: challenge::for_error(&error, scheme, self.challenge_config(), None),
             error,
             diagnostic: None,
+            claims: None,
         }
     }
 }

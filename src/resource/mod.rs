@@ -6,6 +6,7 @@ pub(crate) mod expiring_cache;
 pub(crate) mod guard;
 pub(crate) mod protected_resource_metadata;
 pub(crate) mod public_url;
+pub(crate) mod scope_requirement;
 pub(crate) mod token_cache;
 pub(crate) mod token_decryption;
 pub(crate) mod trusted_issuers;

@@ -24,7 +24,7 @@ pub(crate) const REGISTERED: [&str; 11] = [
 ];
 
 /// The claims of a verified access token (RFC 9068 §2.2).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccessTokenClaims {
     pub(crate) iss: String,
     pub(crate) sub: String,
@@ -141,6 +141,21 @@ impl AccessTokenClaims {
             out.insert(name.clone(), value.clone());
         }
         out
+    }
+
+    /// All claims deserialized into `T` (any `serde::Deserialize` type: a struct of the claims
+    /// the application reads, registered ones included), from the verified payload's shape
+    /// ([`to_json`](Self::to_json)).
+    ///
+    /// ```
+    /// # fn demo(claims: &keybound::AccessTokenClaims) -> Result<(), serde_json::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Mine { sub: String, tenant: String }
+    /// let mine: Mine = claims.claims_as()?;
+    /// # let _ = (mine.sub, mine.tenant); Ok(()) }
+    /// ```
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(Value::Object(self.to_json()))
     }
 
     /// Reads the claims of an access token payload (types only; the verifier checks values).
