@@ -44,6 +44,8 @@ pub use client::pkce::PkceVerifier;
 pub use integrations::reqwest::{
     ClientError, DpopClient, TokenResponse, TokenSource, TokenSourceOptions, MAX_RESPONSE_LEN,
 };
+#[cfg(feature = "reqwest-middleware")]
+pub use integrations::reqwest_middleware::DpopMiddleware;
 // --- end client ---
 // --- remote issuer (issue 13): re-exports of src/remote_issuer/ ---
 mod remote_issuer;

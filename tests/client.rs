@@ -1184,3 +1184,29 @@ async fn token_source_attaches_the_token_to_api_calls() {
     let ath = Base64UrlUnpadded::encode_string(&Sha256::digest(b"at-0"));
     assert_eq!(call.proof_claims()["ath"], ath);
 }
+
+#[tokio::test]
+async fn the_real_cause_of_an_http_failure_is_in_the_source_chain() {
+    // No TLS backend is enabled for reqwest in this crate's tests: an https request fails,
+    // and the chain under the ClientError says why.
+    let client = DpopClient::new(
+        reqwest::Client::builder(),
+        ProofSigner::new(SigningKey::generate().unwrap()),
+    )
+    .unwrap();
+    let request = reqwest::Client::new()
+        .get("https://127.0.0.1:9/orders")
+        .build()
+        .unwrap();
+    let error = client.execute(request, None).await.unwrap_err();
+    assert!(matches!(error, keybound::ClientError::Http(_)), "{error:?}");
+    let chain: Vec<String> =
+        std::iter::successors(std::error::Error::source(&error), |e| (*e).source())
+            .map(ToString::to_string)
+            .collect();
+    // hyper-util's words for "this connector has no TLS".
+    assert!(
+        chain.last().unwrap().contains("scheme is not http"),
+        "{chain:?}"
+    );
+}

@@ -4,37 +4,20 @@
 //! [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1) encodes this way
 //! before base64.
 
-/// Appends `text` encoded: `A-Z a-z 0-9 - . _ *` as they are, space as `+`, every other byte
-/// of its UTF-8 percent-encoded.
+/// Appends `text` encoded (`form_urlencoded::byte_serialize`): `A-Z a-z 0-9 - . _ *` as they
+/// are, space as `+`, every other byte of its UTF-8 percent-encoded. Nothing is copied on the
+/// way but into `out` (which may hold a secret the caller zeroizes).
 pub(crate) fn encode_into(text: &str, out: &mut String) {
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(char::from(byte));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 15)]));
-            }
-        }
-    }
+    out.extend(form_urlencoded::byte_serialize(text.as_bytes()));
 }
 
 /// `name=value&…`, each side encoded.
 pub(crate) fn encode<N: AsRef<str>, V: AsRef<str>>(params: &[(N, V)]) -> String {
-    let mut out = String::new();
-    for (i, (name, value)) in params.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode_into(name.as_ref(), &mut out);
-        out.push('=');
-        encode_into(value.as_ref(), &mut out);
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        serializer.append_pair(name.as_ref(), value.as_ref());
     }
-    out
+    serializer.finish()
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ pub(crate) mod protected_resource_service;
 pub(crate) mod redis;
 #[cfg(feature = "reqwest")]
 pub(crate) mod reqwest;
+#[cfg(feature = "reqwest-middleware")]
+pub(crate) mod reqwest_middleware;
 #[cfg(feature = "reqwest")]
 pub(crate) mod reqwest_transport;
 #[cfg(feature = "tower")]

@@ -13,7 +13,8 @@ use crate::client::grant::Grant;
 use crate::error::Error;
 use crate::integrations::http::DPOP_NONCE;
 use crate::integrations::reqwest::client_error::{ClientError, ServerError};
-use crate::integrations::reqwest::dpop_client::{origin_of, DpopClient, Role};
+use crate::integrations::reqwest::dpop_client::DpopClient;
+use crate::integrations::reqwest::proof_session::{origin_of, Role};
 use crate::integrations::reqwest::response_body::read_bounded;
 use crate::integrations::reqwest::token_response::TokenResponse;
 use crate::jose::jws_signer::JwsSigner;
@@ -129,7 +130,7 @@ impl<K: JwsSigner> DpopClient<K> {
             .ok_or(ClientError::Request(Error::InvalidArgument(
                 "pushed_authorization_request_endpoint",
             )))?;
-        let bound = request.clone().with_dpop_jkt(&self.signer.thumbprint());
+        let bound = request.clone().with_dpop_jkt(&self.signer().thumbprint());
         let params = bound.params().map_err(ClientError::Request)?;
         let authenticate = Authenticate::As {
             auth,
@@ -156,7 +157,7 @@ impl<K: JwsSigner> DpopClient<K> {
     ) -> Result<String, Error> {
         request
             .clone()
-            .with_dpop_jkt(&self.signer.thumbprint())
+            .with_dpop_jkt(&self.signer().thumbprint())
             .to_url(endpoints, client_id)
     }
 
@@ -180,7 +181,7 @@ impl<K: JwsSigner> DpopClient<K> {
                 .await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = read_bounded(response, self.max_response_len).await?;
+            let body = read_bounded(response, self.session.max_response_len).await?;
             let error = match status {
                 400 => ServerError::from_body(&body).error,
                 _ => None,

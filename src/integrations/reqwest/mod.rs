@@ -6,6 +6,7 @@ pub(crate) mod authorization_server;
 pub(crate) mod client_error;
 pub(crate) mod dpop_client;
 pub(crate) mod per_origin;
+pub(crate) mod proof_session;
 pub(crate) mod response_body;
 pub(crate) mod token_response;
 pub(crate) mod token_source;
