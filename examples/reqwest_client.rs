@@ -1,21 +1,24 @@
-//! A DPoP client with reqwest: get a bound token, call an API, follow nonce challenges.
+//! A DPoP client with reqwest: get a bound token, call an API, follow nonce challenges — with
+//! `DpopClient`, then again through a `reqwest-middleware` chain (`DpopMiddleware`).
 //!
-//! Self-contained: starts a small authorization server and a nonce-requiring API on loopback
-//! (axum), then plays the client.
+//! Self-contained: starts a small authorization server (its token endpoint over `http` types:
+//! `TokenEndpoint::check_http`, `token_http_response`, `ErrorResponse` as a response) and a
+//! nonce-requiring API on loopback (axum), then plays the client.
 //!
 //! ```sh
-//! cargo run --example reqwest_client --features axum,reqwest
+//! cargo run --example reqwest_client --features axum,reqwest-middleware
 //! ```
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Request;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use keybound::{
-    error_response, token_response, Authorized, DpopClient, DpopLayer, IssuerKeys, NonceEngine,
-    ProofSigner, ProofVerifier, PublicUrlPolicy, RequestGuard, SigningKey, TokenEndpoint,
-    TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    error_response, token_http_response, token_response, Authorized, DpopClient, DpopLayer,
+    IssuerKeys, NonceEngine, ProofSigner, ProofVerifier, PublicUrlPolicy, RequestGuard, SigningKey,
+    TokenEndpoint, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
 };
 
 #[tokio::main]
@@ -31,27 +34,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoint = Arc::new(TokenEndpoint::new(format!("{origin}/token")));
     let token_route = {
         let (issuer, endpoint) = (issuer.clone(), endpoint.clone());
-        post(move |headers: HeaderMap| async move {
-            let proofs: Vec<&str> = headers
-                .get_all("dpop")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
+        post(move |request: Request| async move {
             let now = UnixTime::now();
-            match endpoint.check(&proofs, None, now) {
-                Ok(proof) => {
-                    let grant =
-                        TokenRequest::new("alice", "orders-api", "example", proof.thumbprint());
-                    let issued = issuer.issue(&grant, now).expect("issue");
-                    (StatusCode::OK, token_response(&issued, None, None))
-                }
-                Err(error) => {
-                    let answer = error_response(&error);
-                    (
-                        StatusCode::from_u16(answer.status).expect("status"),
-                        answer.body,
-                    )
-                }
+            let proof = match endpoint.check_http(&request, None, now) {
+                Ok(proof) => proof,
+                Err(error) => return error_response(&error).into_response(),
+            };
+            let grant = TokenRequest::new("alice", "orders-api", "example", proof.thumbprint());
+            match issuer.issue(&grant, now) {
+                Ok(issued) => token_http_response(token_response(&issued, None, None), &proof),
+                Err(error) => error_response(&error).into_response(),
             }
         })
     };
@@ -94,6 +86,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let response = client.execute(request, Some(&token.access_token)).await?;
     println!(
         "GET /orders -> {} {}",
+        response.status(),
+        response.text().await?
+    );
+
+    // The same call down a reqwest-middleware chain: the middleware shares the client's
+    // nonces, so no new challenge.
+    let chain = reqwest_middleware::ClientBuilder::new(client.http_client().clone())
+        .with(client.middleware())
+        .build();
+    let response = chain
+        .get(format!("{origin}/orders"))
+        .header("authorization", format!("DPoP {}", token.access_token))
+        .send()
+        .await?;
+    println!(
+        "GET /orders (middleware) -> {} {}",
         response.status(),
         response.text().await?
     );

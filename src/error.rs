@@ -849,8 +849,11 @@ pub enum RequestError {
     MultipleAuthorization,
     /// An `Authorization` header that is not `<scheme> <token68>`.
     MalformedAuthorization,
-    /// A `dpop_jkt` parameter that is not a base64url SHA-256 thumbprint (RFC 9449 §10).
+    /// A `dpop_jkt` parameter that is not a base64url SHA-256 thumbprint (RFC 9449 §10), or
+    /// that appears more than once (RFC 6749 §3.1).
     InvalidDpopJkt,
+    /// A token or PAR request with another method than `POST` (RFC 6749 §3.2, RFC 9126 §2.1).
+    MethodNotPost,
 }
 
 impl RequestError {
@@ -860,6 +863,7 @@ impl RequestError {
             Self::MultipleAuthorization => "multiple_authorization",
             Self::MalformedAuthorization => "malformed_authorization",
             Self::InvalidDpopJkt => "invalid_dpop_jkt",
+            Self::MethodNotPost => "method_not_post",
         }
     }
 
@@ -869,6 +873,7 @@ impl RequestError {
             Self::MultipleAuthorization => "multiple methods used to include access token",
             Self::MalformedAuthorization => "malformed Authorization header",
             Self::InvalidDpopJkt => "malformed dpop_jkt",
+            Self::MethodNotPost => "the endpoint takes POST requests only",
         }
     }
 }

@@ -25,6 +25,10 @@ pub use error::{
     ProofError, RequestError, StoreError, TokenError, UpstreamError,
 };
 #[cfg(feature = "http")]
+pub use integrations::authorization_server_http::{
+    introspection_http_response, par_http_response, token_http_response,
+};
+#[cfg(feature = "http")]
 pub use integrations::http::{DPOP, DPOP_NONCE};
 #[cfg(feature = "redis")]
 pub use integrations::redis::{

@@ -53,3 +53,11 @@ impl IntoResponse for Rejection {
         self.to_http_response::<axum::body::Body>()
     }
 }
+
+/// A token, PAR or introspection endpoint's error answer (see
+/// [`ErrorResponse::to_http_response`](crate::ErrorResponse::to_http_response)).
+impl IntoResponse for crate::ErrorResponse {
+    fn into_response(self) -> Response {
+        self.to_http_response::<axum::body::Body>()
+    }
+}

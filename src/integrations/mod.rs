@@ -1,5 +1,7 @@
 //! Optional integrations, each behind its cargo feature.
 
+#[cfg(feature = "http")]
+pub(crate) mod authorization_server_http;
 #[cfg(feature = "axum")]
 pub(crate) mod axum;
 #[cfg(feature = "http")]
