@@ -88,10 +88,15 @@ impl<R: ReplayStore> ParEndpoint<R> {
 }
 
 impl ErrorResponse {
+    /// [`status`](Self::status) as an `http::StatusCode`.
+    pub fn status_code(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::BAD_REQUEST)
+    }
+
     /// The answer: the status, the JSON body, `Content-Type: application/json`,
     /// `Cache-Control: no-store`, and `DPoP-Nonce` / `Retry-After` when they apply.
     pub fn to_http_response<B: From<String>>(&self) -> http::Response<B> {
-        let mut response = json_response(self.status, self.body.clone());
+        let mut response = json_response(self.status_code(), self.body.clone());
         if let Some(nonce) = &self.dpop_nonce {
             insert_nonce(response.headers_mut(), nonce);
         }
@@ -111,7 +116,7 @@ pub fn token_http_response<B: From<String>>(
     body: String,
     proof: &VerifiedProof,
 ) -> http::Response<B> {
-    let mut response = json_response(200, body);
+    let mut response = json_response(http::StatusCode::OK, body);
     if let Some(nonce) = proof.fresh_nonce() {
         insert_nonce(response.headers_mut(), nonce);
     }
@@ -122,20 +127,19 @@ pub fn token_http_response<B: From<String>>(
 /// `{"request_uri":…,"expires_in":…}`, JSON, `Cache-Control: no-store`.
 pub fn par_http_response<B: From<String>>(request_uri: &str, expires_in: u64) -> http::Response<B> {
     let body = serde_json::json!({ "request_uri": request_uri, "expires_in": expires_in });
-    json_response(201, body.to_string())
+    json_response(http::StatusCode::CREATED, body.to_string())
 }
 
 /// An introspection answer (RFC 7662 §2.2): 200, `body` (from
 /// [`introspect`](crate::introspect)), JSON, `Cache-Control: no-store`.
 pub fn introspection_http_response<B: From<String>>(body: String) -> http::Response<B> {
-    json_response(200, body)
+    json_response(http::StatusCode::OK, body)
 }
 
 /// `status`, a JSON `body`, never cached.
-fn json_response<B: From<String>>(status: u16, body: String) -> http::Response<B> {
+fn json_response<B: From<String>>(status: http::StatusCode, body: String) -> http::Response<B> {
     let mut response = http::Response::new(B::from(body));
-    *response.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = status;
     let headers: &mut HeaderMap = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
