@@ -135,6 +135,20 @@ fn chain(dpop: DpopMiddleware) -> ClientWithMiddleware {
     ClientBuilder::new(http()).with(dpop).build()
 }
 
+/// `GET url` with `Authorization: DPoP token` through `client`.
+async fn api_get(
+    client: &ClientWithMiddleware,
+    url: impl AsRef<str>,
+    token: &str,
+) -> reqwest::Response {
+    client
+        .get(url.as_ref())
+        .header("authorization", format!("DPoP {token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 impl Server {
     fn token_for(&self, signer: &ProofSigner) -> String {
         let grant = TokenRequest::new("alice", AUD, "app", signer.thumbprint());
@@ -156,23 +170,13 @@ async fn an_api_call_gets_its_nonce_with_one_retry() {
     let token = server.token_for(dpop.signer());
     let client = chain(dpop);
     let url = format!("{}/orders", server.origin);
-    let response = client
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .send()
-        .await
-        .unwrap();
+    let response = api_get(&client, &url, &token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "alice");
     assert_eq!(server.hits(), 2, "the nonce challenge, then the retry");
 
     // The nonce is remembered: the next call needs no retry.
-    let again = client
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .send()
-        .await
-        .unwrap();
+    let again = api_get(&client, &url, &token).await;
     assert_eq!(again.status(), 200);
     assert_eq!(server.hits(), 3);
 }
@@ -255,12 +259,7 @@ async fn behind_a_retry_middleware_every_attempt_has_its_own_proof() {
         .with(RetryOn503)
         .with(dpop)
         .build();
-    let response = client
-        .get(format!("{}/flaky", server.origin))
-        .header("authorization", format!("DPoP {token}"))
-        .send()
-        .await
-        .unwrap();
+    let response = api_get(&client, format!("{}/flaky", server.origin), &token).await;
     // 503; retried → 401 use_dpop_nonce; DPoP retry → 200. A reused proof would be a replay.
     assert_eq!(response.status(), 200);
     assert_eq!(server.hits(), 3);
@@ -288,12 +287,7 @@ async fn a_client_and_its_middleware_share_what_they_learnt() {
     assert_eq!(server.hits(), 2);
     // A clone and the middleware use the nonce the client learnt: no retry.
     let chained = chain(client.clone().middleware());
-    let response = chained
-        .get(&url)
-        .header("authorization", format!("DPoP {token}"))
-        .send()
-        .await
-        .unwrap();
+    let response = api_get(&chained, &url, &token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(server.hits(), 3);
     assert!(client.nonce_for(&server.origin).is_some());
