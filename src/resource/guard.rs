@@ -238,8 +238,9 @@ impl Rejection {
     }
 
     /// The access token's claims when it was verified before the refusal (a failed proof or
-    /// binding, revocation, replay, missing scope): who was refused. `None` when the token
-    /// itself failed or never got checked.
+    /// binding, revocation, replay, missing scope): whose token was refused. `None` when the
+    /// token itself failed or never got checked. They name the token's owner, not
+    /// necessarily the sender: a stolen token refused for a foreign key names its victim.
     pub fn claims(&self) -> Option<&AccessTokenClaims> {
         self.claims.as_deref()
     }
