@@ -53,6 +53,8 @@ pub use remote_issuer::metadata::{AuthorizationServerMetadata, MAX_METADATA_LEN}
 pub use remote_issuer::remote_key_set::{RemoteKeySet, RemoteKeySetOptions};
 pub use remote_issuer::transport::{HttpMethod, HttpResponse, HttpTransport, OutgoingRequest};
 // --- end remote issuer ---
+#[cfg(feature = "actix")]
+pub use integrations::actix::{DpopMiddleware, DpopMiddlewareService};
 #[cfg(feature = "tower")]
 pub use integrations::protected_resource_service::ProtectedResourceMetadataService;
 #[cfg(feature = "tower")]

@@ -1,7 +1,11 @@
 //! Optional integrations, each behind its cargo feature.
 
+#[cfg(feature = "actix")]
+pub(crate) mod actix;
 #[cfg(feature = "axum")]
 pub(crate) mod axum;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) mod gate;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 #[cfg(feature = "tower")]
