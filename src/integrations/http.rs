@@ -209,3 +209,33 @@ fn insert_all<V: AsRef<str>>(
 pub(crate) fn insert_nonce(headers: &mut HeaderMap, nonce: &str) {
     insert_all(headers, nonce_headers(nonce));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_are_visible_ascii_or_unreadable() {
+        assert_eq!(header_text(b"DPoP abc.def-_~ \t"), "DPoP abc.def-_~ \t");
+        for refused in [&b"caf\xc3\xa9"[..], b"\xff", b"a\x7f", b"a\x00b", b"a\nb"] {
+            assert_eq!(header_text(refused), UNREADABLE, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_lists_each_header_once() {
+        let rejection = crate::resource::guard::bare_rejection(crate::Error::NoCredentials);
+        let headers = refusal_headers(&rejection);
+        assert_eq!(
+            headers,
+            vec![(
+                "www-authenticate",
+                Cow::Borrowed(rejection.www_authenticate())
+            )]
+        );
+        assert_eq!(
+            nonce_headers("n"),
+            [("dpop-nonce", "n"), ("cache-control", "no-store")]
+        );
+    }
+}
