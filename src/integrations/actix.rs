@@ -28,7 +28,7 @@ use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore};
 use crate::time::Clock;
 
 /// An actix-web middleware ([`Transform`]) that runs a [`RequestGuard`] on every request —
-/// the actix twin of [`DpopLayer`](crate::DpopLayer), with the same options and answers.
+/// the actix twin of the tower `DpopLayer`, with the same options and answers.
 ///
 /// Authorized requests reach the handler with the [`Authorized`] principal in their
 /// extensions (take `Authorized` or `Option<Authorized>` as a handler argument); refused ones

@@ -1,6 +1,6 @@
 //! What a DPoP middleware decides about a request, whatever the framework: tower's
-//! [`DpopLayer`](crate::DpopLayer) and actix's `DpopMiddleware` both ask a [`Gate`] and only
-//! translate its [`Verdict`] into their own request and response types.
+//! `DpopLayer` and actix's `DpopMiddleware` both ask a [`Gate`] and only translate its
+//! [`Verdict`] into their own request and response types.
 
 use std::sync::Arc;
 

@@ -87,7 +87,7 @@ impl<'a> HttpView<'a> {
             |name: &str| -> Vec<&'a str> { header(name).into_iter().map(header_text).collect() };
         Self {
             method,
-            url: urls.url_for(path_and_query, &text),
+            url: urls.url_for(path_and_query, text),
             authorization: text("authorization"),
             dpop: text("dpop"),
         }
