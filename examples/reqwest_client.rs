@@ -1,5 +1,5 @@
 //! A DPoP client with reqwest: get a bound token, call an API, follow nonce challenges — with
-//! `DpopClient`, then again through a `reqwest-middleware` chain (`DpopMiddleware`).
+//! `DpopClient`, then again through a `reqwest-middleware` chain (`DpopClientMiddleware`).
 //!
 //! Self-contained: starts a small authorization server (its token endpoint over `http` types:
 //! `TokenEndpoint::check_http`, `token_http_response`, `ErrorResponse` as a response) and a

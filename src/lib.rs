@@ -49,7 +49,7 @@ pub use integrations::reqwest::{
     ClientError, DpopClient, TokenResponse, TokenSource, TokenSourceOptions, MAX_RESPONSE_LEN,
 };
 #[cfg(feature = "reqwest-middleware")]
-pub use integrations::reqwest_middleware::DpopMiddleware;
+pub use integrations::reqwest_middleware::DpopClientMiddleware;
 // --- end client ---
 // --- remote issuer (issue 13): re-exports of src/remote_issuer/ ---
 mod remote_issuer;
@@ -59,6 +59,8 @@ pub use remote_issuer::metadata::{AuthorizationServerMetadata, MAX_METADATA_LEN}
 pub use remote_issuer::remote_key_set::{RemoteKeySet, RemoteKeySetOptions};
 pub use remote_issuer::transport::{HttpMethod, HttpResponse, HttpTransport, OutgoingRequest};
 // --- end remote issuer ---
+#[cfg(feature = "actix")]
+pub use integrations::actix::{DpopMiddleware, DpopMiddlewareService};
 #[cfg(feature = "tower")]
 pub use integrations::protected_resource_service::ProtectedResourceMetadataService;
 #[cfg(feature = "tower")]

@@ -1,4 +1,4 @@
-//! `DpopMiddleware` in a `reqwest-middleware` chain against loopback servers: a real
+//! `DpopClientMiddleware` in a `reqwest-middleware` chain against loopback servers: a real
 //! `DpopLayer` with nonces (one retry), a server that always wants a new nonce (never more
 //! than one retry), an authorization server's 400 `use_dpop_nonce` (retried) and 400
 //! `invalid_grant` with a nonce (not retried), a retry middleware in front (each attempt gets
@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use http::Extensions;
 use keybound::{
-    Authorized, DpopClient, DpopLayer, DpopMiddleware, IssuerKeys, NonceEngine, ProofSigner,
+    Authorized, DpopClient, DpopClientMiddleware, DpopLayer, IssuerKeys, NonceEngine, ProofSigner,
     ProofVerifier, PublicUrlPolicy, RequestGuard, SigningKey, TokenIssuer, TokenRequest,
     TokenVerifier, UnixTime,
 };
@@ -131,7 +131,7 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-fn chain(dpop: DpopMiddleware) -> ClientWithMiddleware {
+fn chain(dpop: DpopClientMiddleware) -> ClientWithMiddleware {
     ClientBuilder::new(http()).with(dpop).build()
 }
 
@@ -166,7 +166,7 @@ impl Server {
 #[tokio::test]
 async fn an_api_call_gets_its_nonce_with_one_retry() {
     let server = start().await;
-    let dpop = DpopMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
+    let dpop = DpopClientMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
     let token = server.token_for(dpop.signer());
     let client = chain(dpop);
     let url = format!("{}/orders", server.origin);
@@ -184,7 +184,7 @@ async fn an_api_call_gets_its_nonce_with_one_retry() {
 #[tokio::test]
 async fn never_more_than_one_retry() {
     let server = start().await;
-    let client = chain(DpopMiddleware::new(ProofSigner::new(
+    let client = chain(DpopClientMiddleware::new(ProofSigner::new(
         SigningKey::generate().unwrap(),
     )));
     let response = client
@@ -200,7 +200,7 @@ async fn never_more_than_one_retry() {
 #[tokio::test]
 async fn authorization_server_nonces_are_retried_other_400s_are_not() {
     let server = start().await;
-    let dpop = DpopMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
+    let dpop = DpopClientMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
     let client = chain(dpop);
     let response = client
         .post(format!("{}/token", server.origin))
@@ -253,7 +253,7 @@ impl Middleware for RetryOn503 {
 #[tokio::test]
 async fn behind_a_retry_middleware_every_attempt_has_its_own_proof() {
     let server = start().await;
-    let dpop = DpopMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
+    let dpop = DpopClientMiddleware::new(ProofSigner::new(SigningKey::generate().unwrap()));
     let token = server.token_for(dpop.signer());
     let client = ClientBuilder::new(http())
         .with(RetryOn503)

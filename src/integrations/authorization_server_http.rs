@@ -20,7 +20,7 @@ fn post_proofs<B>(request: &http::Request<B>) -> Result<Vec<&str>, Error> {
     if request.method() != http::Method::POST {
         return Err(RequestError::MethodNotPost.into());
     }
-    Ok(header_values(request.headers(), &DPOP))
+    Ok(header_values(request.headers(), DPOP.as_str()))
 }
 
 impl<R> TokenEndpoint<R> {

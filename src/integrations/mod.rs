@@ -1,9 +1,13 @@
 //! Optional integrations, each behind its cargo feature.
 
+#[cfg(feature = "actix")]
+pub(crate) mod actix;
 #[cfg(feature = "http")]
 pub(crate) mod authorization_server_http;
 #[cfg(feature = "axum")]
 pub(crate) mod axum;
+#[cfg(any(feature = "tower", feature = "actix"))]
+pub(crate) mod gate;
 #[cfg(feature = "http")]
 pub(crate) mod http;
 #[cfg(feature = "tower")]

@@ -1,4 +1,4 @@
-//! The `reqwest-middleware` feature: [`DpopMiddleware`], DPoP for a
+//! The `reqwest-middleware` feature: [`DpopClientMiddleware`], DPoP for a
 //! [`reqwest_middleware`] chain (retry, tracing and other middleware combined).
 
 use std::sync::Arc;
@@ -32,14 +32,14 @@ use crate::DpopClient;
 /// - A request whose body cannot be cloned (a stream) is not retried.
 ///
 /// ```no_run
-/// use keybound::{DpopMiddleware, ProofSigner, SigningKey};
+/// use keybound::{DpopClientMiddleware, ProofSigner, SigningKey};
 ///
 /// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// let http = reqwest::Client::builder()
 ///     .redirect(reqwest::redirect::Policy::none())
 ///     .build()?;
 /// let client = reqwest_middleware::ClientBuilder::new(http)
-///     .with(DpopMiddleware::new(ProofSigner::new(SigningKey::generate()?)))
+///     .with(DpopClientMiddleware::new(ProofSigner::new(SigningKey::generate()?)))
 ///     .build();
 /// let orders = client
 ///     .get("https://api.example.com/orders")
@@ -50,11 +50,11 @@ use crate::DpopClient;
 /// # Ok(())
 /// # }
 /// ```
-pub struct DpopMiddleware<K = SigningKey> {
+pub struct DpopClientMiddleware<K = SigningKey> {
     session: ProofSession<K>,
 }
 
-impl<K: JwsSigner> DpopMiddleware<K> {
+impl<K: JwsSigner> DpopClientMiddleware<K> {
     /// A middleware signing with `signer`, with [`DpopClient`]'s defaults.
     pub fn new(signer: ProofSigner<K>) -> Self {
         Self {
@@ -87,10 +87,10 @@ impl<K: JwsSigner> DpopMiddleware<K> {
 }
 
 impl<K: JwsSigner> DpopClient<K> {
-    /// A [`DpopMiddleware`] with this client's signer and settings, sharing what it learnt
+    /// A [`DpopClientMiddleware`] with this client's signer and settings, sharing what it learnt
     /// (nonces, clock skews) in both directions.
-    pub fn middleware(&self) -> DpopMiddleware<K> {
-        DpopMiddleware {
+    pub fn middleware(&self) -> DpopClientMiddleware<K> {
+        DpopClientMiddleware {
             session: self.session.clone(),
         }
     }
@@ -126,7 +126,7 @@ impl From<ClientError> for reqwest_middleware::Error {
 }
 
 #[async_trait::async_trait]
-impl<K: JwsSigner + Send + Sync + 'static> Middleware for DpopMiddleware<K> {
+impl<K: JwsSigner + Send + Sync + 'static> Middleware for DpopClientMiddleware<K> {
     async fn handle(
         &self,
         request: reqwest::Request,
@@ -157,9 +157,9 @@ fn dpop_token(request: &reqwest::Request) -> Option<String> {
     (credentials.scheme == authorization::Scheme::Dpop).then(|| credentials.token.to_owned())
 }
 
-impl<K: JwsSigner> core::fmt::Debug for DpopMiddleware<K> {
+impl<K: JwsSigner> core::fmt::Debug for DpopClientMiddleware<K> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DpopMiddleware")
+        f.debug_struct("DpopClientMiddleware")
             .field("signer", &self.session.signer)
             .finish_non_exhaustive()
     }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::error::Error;
-use crate::integrations::http::{insert_nonce, HttpView, DPOP};
+use crate::integrations::gate::{Gate, Verdict};
+use crate::integrations::http::{insert_nonce, raw_values};
 use crate::proof::replay::{AsyncReplayStore, MemoryReplayStore};
 use crate::resource::guard::{Authorized, Rejection, RequestGuard};
 use crate::resource::public_url::PublicUrlPolicy;
 use crate::resource::scope_requirement::ScopeRequirement;
 use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore};
-use crate::time::{Clock, SystemClock};
+use crate::time::Clock;
 
 /// A tower [`Layer`](tower_layer::Layer) that runs a [`RequestGuard`] on every request.
 ///
@@ -26,26 +27,13 @@ use crate::time::{Clock, SystemClock};
 /// exposes them: `Access-Control-Expose-Headers: WWW-Authenticate, DPoP-Nonce` (and allow the
 /// request headers `Authorization, DPoP`).
 pub struct DpopLayer<R = MemoryReplayStore, V = MemoryRevocationStore> {
-    guard: Arc<RequestGuard<R, V>>,
-    urls: Arc<PublicUrlPolicy>,
-    scope: Option<Arc<ScopeRequirement>>,
-    clock: Arc<dyn Clock>,
-    on_rejection: Option<RejectionHook>,
-    anonymous: bool,
+    gate: Gate<R, V>,
 }
-
-/// What [`DpopLayer::on_rejection`] calls.
-type RejectionHook = Arc<dyn Fn(&Rejection) + Send + Sync>;
 
 impl<R, V> Clone for DpopLayer<R, V> {
     fn clone(&self) -> Self {
         Self {
-            guard: self.guard.clone(),
-            urls: self.urls.clone(),
-            scope: self.scope.clone(),
-            clock: self.clock.clone(),
-            on_rejection: self.on_rejection.clone(),
-            anonymous: self.anonymous,
+            gate: self.gate.clone(),
         }
     }
 }
@@ -54,12 +42,7 @@ impl<R, V> DpopLayer<R, V> {
     /// A layer running `guard`, with public URLs from `urls`.
     pub fn new(guard: Arc<RequestGuard<R, V>>, urls: PublicUrlPolicy) -> Self {
         Self {
-            guard,
-            urls: Arc::new(urls),
-            scope: None,
-            clock: Arc::new(SystemClock),
-            on_rejection: None,
-            anonymous: false,
+            gate: Gate::new(guard, urls),
         }
     }
 
@@ -71,54 +54,36 @@ impl<R, V> DpopLayer<R, V> {
 
     /// Also requires the token to meet `required`: any of a set of scopes, or all of one
     /// (403 `insufficient_scope` otherwise).
-    pub fn require_scopes(mut self, required: ScopeRequirement) -> Self {
-        self.scope = Some(Arc::new(required));
-        self
+    pub fn require_scopes(self, required: ScopeRequirement) -> Self {
+        Self {
+            gate: self.gate.require_scopes(required),
+        }
     }
 
     /// Calls `hook` with every rejection before answering it — to log in your own format,
     /// count by [`Rejection::reason`], or read [`Rejection::diagnostic`] (an `htu` mismatch).
     /// The hook runs on the request's task: keep it short and never let it block.
-    pub fn on_rejection(mut self, hook: impl Fn(&Rejection) + Send + Sync + 'static) -> Self {
-        self.on_rejection = Some(Arc::new(hook));
-        self
+    pub fn on_rejection(self, hook: impl Fn(&Rejection) + Send + Sync + 'static) -> Self {
+        Self {
+            gate: self.gate.on_rejection(hook),
+        }
     }
 
     /// Lets requests with neither an `Authorization` nor a `DPoP` header through without an
     /// [`Authorized`] in their extensions (take `Option<Authorized>` in an axum handler).
     /// Requests with credentials are checked as always: bad credentials are refused, never
     /// downgraded to anonymous.
-    pub fn allow_anonymous(mut self) -> Self {
-        self.anonymous = true;
-        self
+    pub fn allow_anonymous(self) -> Self {
+        Self {
+            gate: self.gate.allow_anonymous(),
+        }
     }
 
     /// Reads time from `clock` (default: the system clock).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-}
-
-impl<R, V> DpopLayer<R, V> {
-    /// `who`, if the token meets the layer's scope requirement.
-    fn scope_met(&self, who: Authorized) -> Result<Authorized, Rejection> {
-        match &self.scope {
-            Some(required) if !who.meets(required) => {
-                let rejection = self.guard.scope_not_met(required).for_principal(&who);
-                crate::observe::rejected(&rejection);
-                Err(rejection)
-            }
-            _ => Ok(who),
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            gate: self.gate.with_clock(clock),
         }
-    }
-
-    /// The answer to `rejection`, after the hook saw it.
-    fn refuse<B: Default>(&self, rejection: &Rejection) -> http::Response<B> {
-        if let Some(hook) = &self.on_rejection {
-            hook(rejection);
-        }
-        rejection.to_http_response()
     }
 }
 
@@ -176,25 +141,16 @@ where
         let clone = self.inner.clone();
         let mut inner = core::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            let anonymous = layer.anonymous
-                && !request.headers().contains_key(http::header::AUTHORIZATION)
-                && !request.headers().contains_key(DPOP);
-            if anonymous {
-                return inner.call(request).await;
-            }
-            let now = layer.clock.now();
-            let checked = {
-                let view = HttpView::new(
-                    request.method(),
-                    request.uri(),
-                    request.headers(),
-                    &layer.urls,
-                );
-                layer.guard.check_async(&view.request(), now).await
+            let verdict = {
+                let (method, headers) = (request.method().as_str(), request.headers());
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                let header = |name: &str| raw_values(headers, name);
+                layer.gate.decide(method, path, header).await
             };
-            let authorized = match checked.and_then(|who| layer.scope_met(who)) {
-                Ok(authorized) => authorized,
-                Err(rejection) => return Ok(layer.refuse(&rejection)),
+            let authorized = match verdict {
+                Verdict::Anonymous => return inner.call(request).await,
+                Verdict::Refused(rejection) => return Ok(rejection.to_http_response()),
+                Verdict::Authorized(authorized) => authorized,
             };
             let fresh_nonce = authorized.fresh_nonce().map(str::to_owned);
             request.extensions_mut().insert(authorized);

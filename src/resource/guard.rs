@@ -246,7 +246,7 @@ impl Rejection {
     }
 
     /// The same rejection, reporting `who` as the refused principal.
-    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tower", feature = "actix")), allow(dead_code))]
     pub(crate) fn for_principal(mut self, who: &Authorized) -> Self {
         self.claims = Some(who.claims.clone());
         self
@@ -270,7 +270,7 @@ impl std::error::Error for Rejection {
 
 /// A rejection with a plain `DPoP` challenge (no realm, no Bearer), for code paths outside a
 /// guard.
-#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix")), allow(dead_code))]
 pub(crate) fn bare_rejection(error: Error) -> Rejection {
     Rejection {
         status: error.status(crate::error::Endpoint::Resource),

@@ -1,6 +1,6 @@
 //! What a DPoP client remembers and does for every request, whichever way the request is sent
 //! ([`DpopClient`](crate::DpopClient) through its own reqwest client,
-//! [`DpopMiddleware`](crate::DpopMiddleware) down a `reqwest-middleware` chain): a fresh proof
+//! [`DpopClientMiddleware`](crate::DpopClientMiddleware) down a `reqwest-middleware` chain): a fresh proof
 //! with the origin's latest nonce, the nonces and clock skews learnt from answers, and one
 //! retry when a server asks for a nonce.
 
