@@ -35,7 +35,7 @@ pub use integrations::redis::{
     refresh::RedisRefreshStore,
     replay::{RedisReplayStore, DEFAULT_REDIS_PER_KEY_LIMIT},
     revocation::RedisRevocationStore,
-    RedisConfig,
+    RedisConfig, RedisStores,
 };
 // --- client (issue 13): re-exports of src/client/ and src/integrations/reqwest/ ---
 mod client;
@@ -100,7 +100,9 @@ pub use resource::guard::{Authorized, Rejection, RequestGuard, ResourceRequest};
 pub use resource::protected_resource_metadata::ProtectedResourceMetadata;
 pub use resource::public_url::{PublicUrlPolicy, TrustedProxy};
 pub use resource::scope_requirement::ScopeRequirement;
-pub use revocation::{AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore};
+pub use revocation::{
+    AsyncRevocationStore, MemoryRevocationStore, Revocation, RevocationStore, Settled,
+};
 pub use secure_url::is_secure_url;
 pub use time::{Clock, FixedClock, SystemClock, UnixTime};
 pub use token::claims::AccessTokenClaims;

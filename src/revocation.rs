@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 use crate::jose::thumbprint::Thumbprint;
+use crate::proof::replay::{AsyncReplayStore, Insertion, ReplayKey};
 use crate::time::UnixTime;
 use crate::token::claims::AccessTokenClaims;
 
@@ -119,6 +120,57 @@ pub trait AsyncRevocationStore: Send + Sync {
         claims: &AccessTokenClaims,
         now: UnixTime,
     ) -> impl core::future::Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The last two steps of a request's check: is a token with `claims` revoked, and if not,
+    /// the proof's one-time use (`key` recorded in `replay` until `expires_at`). A revoked
+    /// token's proof is not recorded. By default one call after the other; the Redis stores
+    /// opened together ([`RedisStores::open`](crate::RedisStores::open)) do both in one round
+    /// trip, atomically.
+    fn check_and_register<R: AsyncReplayStore>(
+        &self,
+        claims: &AccessTokenClaims,
+        replay: &R,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> impl core::future::Future<Output = Result<Settled, StoreError>> + Send {
+        check_then_register(self, claims, replay, key, expires_at, now)
+    }
+}
+
+/// What [`AsyncRevocationStore::check_and_register`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settled {
+    /// The token is revoked; the proof was not recorded.
+    Revoked,
+    /// The token is not revoked and the proof is now recorded: the request may proceed.
+    Registered,
+    /// The token is not revoked but the proof was seen before: a replay.
+    Replayed,
+}
+
+/// [`AsyncRevocationStore::check_and_register`] as two calls: the revocation lookup, then the
+/// replay registration.
+pub(crate) async fn check_then_register<V, R>(
+    revocation: &V,
+    claims: &AccessTokenClaims,
+    replay: &R,
+    key: &ReplayKey,
+    expires_at: UnixTime,
+    now: UnixTime,
+) -> Result<Settled, StoreError>
+where
+    V: AsyncRevocationStore + ?Sized,
+    R: AsyncReplayStore,
+{
+    if revocation.is_revoked(claims, now).await? {
+        return Ok(Settled::Revoked);
+    }
+    Ok(match replay.insert_if_absent(key, expires_at, now).await? {
+        Insertion::Inserted => Settled::Registered,
+        Insertion::AlreadyPresent => Settled::Replayed,
+    })
 }
 
 impl<T: RevocationStore> AsyncRevocationStore for T {

@@ -13,9 +13,9 @@ use redis_server::RedisServer;
 
 use keybound::{
     Error, GrantError, IssuerKeys, ProofError, ProofSigner, ProofVerifier, RedisConfig,
-    RedisRefreshStore, RedisReplayStore, RedisRevocationStore, RefreshTokens, RequestGuard,
-    ResourceRequest, Revocation, SigningKey, StoreError, TokenEndpoint, TokenIssuer, TokenRequest,
-    TokenVerifier,
+    RedisRefreshStore, RedisReplayStore, RedisRevocationStore, RedisStores, RefreshTokens,
+    RequestGuard, ResourceRequest, Revocation, SigningKey, StoreError, TokenEndpoint, TokenIssuer,
+    TokenRequest, TokenVerifier,
 };
 
 const ISS: &str = "https://as.example.com";
@@ -24,12 +24,26 @@ const API: &str = "https://api.example.com/orders";
 
 type RedisGuard = RequestGuard<RedisReplayStore, RedisRevocationStore>;
 
-/// One "instance" of the API: its own connections to the shared Redis.
-fn instance(server: &RedisServer, issuer: &TokenIssuer) -> RedisGuard {
+fn test_config() -> RedisConfig {
     // A generous deadline: the test machine is busy verifying signatures on every core.
-    let config = RedisConfig::new()
+    RedisConfig::new()
         .with_prefix("test:")
-        .with_timeout(Duration::from_secs(2));
+        .with_timeout(Duration::from_secs(2))
+}
+
+/// One "instance" of the API with the stores opened together (`RedisStores`): one connection,
+/// one round trip per request.
+fn shared_instance(server: &RedisServer, issuer: &TokenIssuer) -> RedisGuard {
+    let stores = RedisStores::open(&server.url(), &test_config()).unwrap();
+    RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+        .with_proof_verifier(ProofVerifier::with_replay_store(stores.replay))
+        .with_revocation_store(stores.revocation)
+}
+
+/// One "instance" of the API: its own connections to the shared Redis, each store its own
+/// (two round trips per request).
+fn instance(server: &RedisServer, issuer: &TokenIssuer) -> RedisGuard {
+    let config = test_config();
     RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
         .with_proof_verifier(ProofVerifier::with_replay_store(
             RedisReplayStore::open(&server.url(), &config).unwrap(),
@@ -70,8 +84,10 @@ async fn two_instances_accept_each_proof_exactly_once() {
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
     let client = ProofSigner::new(SigningKey::generate().unwrap());
     let token = Arc::new(bound_token(&issuer, &client));
+    // One instance with the stores opened together (one script per request), one without:
+    // both ways record and see the same entries.
     let (a, b) = (
-        Arc::new(instance(&server, &issuer)),
+        Arc::new(shared_instance(&server, &issuer)),
         Arc::new(instance(&server, &issuer)),
     );
     let (mut accepted, mut replayed) = (0, 0);
@@ -111,7 +127,11 @@ async fn revocation_through_one_instance_is_enforced_by_the_other() {
     };
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
     let client = ProofSigner::new(SigningKey::generate().unwrap());
-    let (a, b) = (instance(&server, &issuer), instance(&server, &issuer));
+    // `b`, which checks, runs revocation and registration as one script.
+    let (a, b) = (
+        instance(&server, &issuer),
+        shared_instance(&server, &issuer),
+    );
     let now = keybound::UnixTime::now();
     for (how, revocation) in [
         ("key", Revocation::key(client.thumbprint(), now)),
@@ -315,17 +335,30 @@ async fn one_key_cannot_fill_the_shared_replay_store() {
     let Some(server) = RedisServer::start() else {
         return;
     };
+    for (prefix, together) in [("fair:", false), ("fair2:", true)] {
+        one_key_cannot_fill(&server, prefix, together).await;
+    }
+}
+
+/// The per-key share, with the stores opened apart (two round trips) or `together` (one).
+async fn one_key_cannot_fill(server: &RedisServer, prefix: &str, together: bool) {
     let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
     let config = RedisConfig::new()
-        .with_prefix("fair:")
+        .with_prefix(prefix)
         .with_timeout(Duration::from_secs(2));
-    let store = RedisReplayStore::open(&server.url(), &config)
-        .unwrap()
-        .with_per_key_limit(40);
+    let (store, revocation) = if together {
+        let stores = RedisStores::open(&server.url(), &config).unwrap();
+        (stores.replay, stores.revocation)
+    } else {
+        let replay = RedisReplayStore::open(&server.url(), &config).unwrap();
+        let revocation = RedisRevocationStore::open(&server.url(), &config).unwrap();
+        (replay, revocation)
+    };
+    let store = store.with_per_key_limit(40);
     assert_eq!(store.per_key_limit(), 40);
     let guard = RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
         .with_proof_verifier(ProofVerifier::with_replay_store(store))
-        .with_revocation_store(RedisRevocationStore::open(&server.url(), &config).unwrap());
+        .with_revocation_store(revocation);
     let flooder = ProofSigner::new(SigningKey::generate().unwrap());
     let flood_token = bound_token(&issuer, &flooder);
     let fresh = |client: &ProofSigner, token: &str| {
@@ -361,18 +394,19 @@ async fn one_key_cannot_fill_the_shared_replay_store() {
         .await
         .unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("fair:*")
+        .arg(format!("{prefix}*"))
         .query_async(&mut connection)
         .await
         .unwrap();
     let entries = keys
         .iter()
-        .filter(|k| k.starts_with("fair:replay:{"))
+        .filter(|k| k.starts_with(&format!("{prefix}replay:{{")))
         .count();
     assert_eq!(entries, accepted);
     assert!(keys
         .iter()
-        .all(|k| k.starts_with("fair:replay:{") || k.starts_with("fair:quota:{")));
+        .all(|k| k.starts_with(&format!("{prefix}replay:{{"))
+            || k.starts_with(&format!("{prefix}quota:{{"))));
 
     // Another client is unaffected.
     let other = ProofSigner::new(SigningKey::generate().unwrap());
@@ -382,6 +416,104 @@ async fn one_key_cannot_fill_the_shared_replay_store() {
             .await
             .is_ok());
     }
+}
+
+/// How often `command` ran on `server` since the last `CONFIG RESETSTAT`.
+fn calls(server: &RedisServer, command: &str) -> u64 {
+    let stats = redis_cli(server, &["INFO", "commandstats"]);
+    let prefix = format!("cmdstat_{command}:calls=");
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn one_round_trip_per_request_with_the_stores_opened_together() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let token = bound_token(&issuer, &client);
+    let proof = || {
+        client
+            .proof("GET", API)
+            .with_access_token(&token)
+            .sign(keybound::UnixTime::now())
+            .unwrap()
+    };
+    for (guard, per_request) in [
+        (shared_instance(&server, &issuer), ["evalsha"].as_slice()),
+        (instance(&server, &issuer), ["mget", "evalsha"].as_slice()),
+    ] {
+        // Warm: the scripts are loaded (NOSCRIPT, SCRIPT LOAD) by the first request.
+        assert!(send(&guard, &token, &proof()).await.is_ok());
+        redis_cli(&server, &["CONFIG", "RESETSTAT"]);
+        for _ in 0..5 {
+            assert!(send(&guard, &token, &proof()).await.is_ok());
+        }
+        let replayed = proof();
+        assert!(send(&guard, &token, &replayed).await.is_ok());
+        assert!(send(&guard, &token, &replayed).await.is_err());
+        // What the client sent (commands inside scripts count too, but neither of these).
+        for command in ["mget", "evalsha", "eval"] {
+            let expected = if per_request.contains(&command) { 7 } else { 0 };
+            assert_eq!(
+                calls(&server, command),
+                expected,
+                "{command} in {per_request:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_tokens_proof_is_not_recorded_in_one_round_trip() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let guard = shared_instance(&server, &issuer);
+    let token = bound_token(&issuer, &client);
+    let now = keybound::UnixTime::now();
+    let revocation = Revocation::key(client.thumbprint(), now);
+    keybound::AsyncRevocationStore::revoke(guard.revocation(), &revocation, now)
+        .await
+        .unwrap();
+    let proof = client
+        .proof("GET", API)
+        .with_access_token(&token)
+        .sign(now)
+        .unwrap();
+    let refused = send(&guard, &token, &proof).await.unwrap_err();
+    assert_eq!(refused.reason(), "token_revoked");
+    let recorded = redis_cli(&server, &["--scan", "--pattern", "test:replay:*"]);
+    assert_eq!(
+        recorded.trim(),
+        "",
+        "a revoked token's proof takes no replay entry"
+    );
+    // A revocation entry that is not a number: the script fails, the request is refused (503).
+    redis_cli(&server, &["FLUSHALL"]);
+    let subject = Revocation::subject("alice", now);
+    keybound::AsyncRevocationStore::revoke(guard.revocation(), &subject, now)
+        .await
+        .unwrap();
+    let entry = redis_cli(&server, &["--scan", "--pattern", "test:rev:*"]);
+    assert_eq!(entry.lines().count(), 1, "{entry}");
+    redis_cli(&server, &["SET", entry.trim(), "not-a-number"]);
+    let other = ProofSigner::new(SigningKey::generate().unwrap());
+    let fresh = bound_token(&issuer, &other);
+    let proof = other
+        .proof("GET", API)
+        .with_access_token(&fresh)
+        .sign(keybound::UnixTime::now())
+        .unwrap();
+    let refused = send(&guard, &fresh, &proof).await.unwrap_err();
+    assert_eq!(refused.status(), 503, "{:?}", refused.error());
 }
 
 /// Runs `redis-cli` against `server` and returns its output.

@@ -94,6 +94,16 @@ pub trait AsyncReplayStore: Send + Sync {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> impl core::future::Future<Output = Result<Insertion, StoreError>> + Send;
+
+    /// The Redis replay store this is, if it is one: a Redis revocation store on the same
+    /// connection then checks and registers in one round trip
+    /// ([`AsyncRevocationStore::check_and_register`](crate::AsyncRevocationStore::check_and_register)).
+    /// Not meant to be overridden elsewhere.
+    #[cfg(feature = "redis")]
+    #[doc(hidden)]
+    fn as_redis(&self) -> Option<&crate::RedisReplayStore> {
+        None
+    }
 }
 
 impl<T: ReplayStore> AsyncReplayStore for T {

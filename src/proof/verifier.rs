@@ -142,7 +142,7 @@ impl<S> ProofVerifier<S> {
         &self.replay
     }
 
-    fn replay_entry(&self, proof: &VerifiedProof) -> (ReplayKey, UnixTime) {
+    pub(crate) fn replay_entry(&self, proof: &VerifiedProof) -> (ReplayKey, UnixTime) {
         let key = ReplayKey::new(&proof.thumbprint, &proof.jti);
         let expires = UnixTime::from_secs(self.options.replay_expiry(proof.iat.as_secs()));
         (key, expires)

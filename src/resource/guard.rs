@@ -16,7 +16,7 @@ use crate::resource::scope_requirement::ScopeRequirement;
 use crate::resource::token_cache::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY};
 use crate::resource::token_decryption::{SignedToken, TokenDecryption};
 use crate::resource::trusted_issuers::TrustedIssuers;
-use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore, RevocationStore};
+use crate::revocation::{AsyncRevocationStore, MemoryRevocationStore, RevocationStore, Settled};
 use crate::time::{Clock, UnixTime};
 use crate::token::claims::AccessTokenClaims;
 use crate::token::verifier::{TokenVerifier, VerifiedToken};
@@ -628,13 +628,24 @@ impl<R, V> RequestGuard<R, V> {
         R: AsyncReplayStore,
         V: AsyncRevocationStore,
     {
-        if AsyncRevocationStore::is_revoked(&self.revocation, &pending.claims, now).await? {
-            return Err(TokenError::Revoked.into());
+        let Some(proof) = &pending.proof else {
+            // An accepted bearer token: no proof to record.
+            if AsyncRevocationStore::is_revoked(&self.revocation, &pending.claims, now).await? {
+                return Err(TokenError::Revoked.into());
+            }
+            return Ok(());
+        };
+        let (key, expires_at) = self.proofs.replay_entry(proof);
+        let replay = self.proofs.replay_store();
+        let settled = self
+            .revocation
+            .check_and_register(&pending.claims, replay, &key, expires_at, now)
+            .await?;
+        match settled {
+            Settled::Registered => Ok(()),
+            Settled::Revoked => Err(TokenError::Revoked.into()),
+            Settled::Replayed => Err(ProofError::Replayed.into()),
         }
-        if let Some(proof) = &pending.proof {
-            self.proofs.register_async(proof, now).await?;
-        }
-        Ok(())
     }
 
     /// The answer to a check: the principal, or the rejection (reported to the `tracing`

@@ -75,10 +75,15 @@ pub struct RedisRefreshStore {
 impl RedisRefreshStore {
     /// A store at `url`. Connects lazily; call within a Tokio runtime.
     pub fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
-        Ok(Self {
-            redis: Redis::open(url, config)?,
+        Ok(Self::on(Redis::open(url, config)?))
+    }
+
+    /// A store on an opened connection.
+    pub(crate) fn on(redis: Redis) -> Self {
+        Self {
+            redis,
             script: redis::Script::new(ROTATE),
-        })
+        }
     }
 
     fn family_prefix(&self) -> String {

@@ -18,7 +18,7 @@ pub const DEFAULT_REDIS_PER_KEY_LIMIT: u64 = 16_384;
 /// Returns 1 (registered), 0 (a replay) or -1 (the key is at its limit; nothing written).
 /// The same rule as the memory store's (`key_quota`): a proof lives at most one bucket, so
 /// every live proof of the key is counted in the current or the previous bucket.
-const REGISTER: &str = r"
+pub(crate) const REGISTER: &str = r"
 local used = (tonumber(redis.call('GET', KEYS[2])) or 0)
   + (tonumber(redis.call('GET', KEYS[3])) or 0)
 if used >= tonumber(ARGV[2]) then
@@ -53,13 +53,19 @@ pub struct RedisReplayStore {
 
 impl RedisReplayStore {
     /// A store at `url` (e.g. `redis://127.0.0.1:6379/`). Connects lazily; call within a Tokio
-    /// runtime.
+    /// runtime. To check revocation and register proofs in one round trip, open it with the
+    /// revocation store through [`RedisStores::open`](crate::RedisStores::open).
     pub fn open(url: &str, config: &RedisConfig) -> Result<Self, StoreError> {
-        Ok(Self {
-            redis: Redis::open(url, config)?,
+        Ok(Self::on(Redis::open(url, config)?))
+    }
+
+    /// A store on an opened connection.
+    pub(crate) fn on(redis: Redis) -> Self {
+        Self {
+            redis,
             script: redis::Script::new(REGISTER),
             per_key_limit: DEFAULT_REDIS_PER_KEY_LIMIT,
-        })
+        }
     }
 
     /// Lets one proof key hold at most `limit` live proofs (at least 1).
@@ -72,15 +78,18 @@ impl RedisReplayStore {
     pub fn per_key_limit(&self) -> u64 {
         self.per_key_limit
     }
-}
 
-impl AsyncReplayStore for RedisReplayStore {
-    async fn insert_if_absent(
+    pub(crate) fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
+    /// The keys and arguments of [`REGISTER`] for `key` at `now`.
+    pub(crate) fn registration(
         &self,
         key: &ReplayKey,
         expires_at: UnixTime,
         now: UnixTime,
-    ) -> Result<Insertion, StoreError> {
+    ) -> Registration {
         let owner = base64url::encode(key.owner());
         let prefix = &self.redis.prefix;
         let entry = format!(
@@ -93,31 +102,57 @@ impl AsyncReplayStore for RedisReplayStore {
         let window = ttl.div_ceil(1000);
         let bucket = now.as_secs() / window;
         let counter = |bucket: u64| format!("{prefix}quota:{{{owner}}}:{window}:{bucket}");
-        let (current, previous) = (counter(bucket), counter(bucket.saturating_sub(1)));
-        let script = self.script.clone();
-        let limit = self.per_key_limit;
-        let answer: i64 = self
-            .redis
-            .run(|mut connection| async move {
-                script
-                    .key(entry)
-                    .key(current)
-                    .key(previous)
-                    .arg(ttl)
-                    .arg(limit)
-                    .arg(ttl.saturating_mul(2))
-                    .invoke_async(&mut connection)
-                    .await
-            })
-            .await?;
+        Registration {
+            keys: [entry, counter(bucket), counter(bucket.saturating_sub(1))],
+            args: [ttl, self.per_key_limit, ttl.saturating_mul(2)],
+            retry_after_secs: ((bucket + 1) * window).saturating_sub(now.as_secs()).max(1),
+        }
+    }
+}
+
+/// What [`REGISTER`] needs for one proof: `KEYS[1..3]`, `ARGV[1..3]`, and the `Retry-After`
+/// if the key is at its limit.
+pub(crate) struct Registration {
+    pub(crate) keys: [String; 3],
+    pub(crate) args: [u64; 3],
+    retry_after_secs: u64,
+}
+
+impl Registration {
+    /// The answer [`REGISTER`] gave, as the store's.
+    pub(crate) fn outcome(&self, answer: i64) -> Result<Insertion, StoreError> {
         match answer {
             1 => Ok(Insertion::Inserted),
             0 => Ok(Insertion::AlreadyPresent),
             -1 => Err(StoreError::KeyQuotaExceeded {
-                retry_after_secs: ((bucket + 1) * window).saturating_sub(now.as_secs()).max(1),
+                retry_after_secs: self.retry_after_secs,
             }),
             // Not an answer this script gives: refuse rather than guess.
             _ => Err(StoreError::Unavailable),
         }
+    }
+}
+
+impl AsyncReplayStore for RedisReplayStore {
+    async fn insert_if_absent(
+        &self,
+        key: &ReplayKey,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<Insertion, StoreError> {
+        let registration = self.registration(key, expires_at, now);
+        let mut invocation = self.script.prepare_invoke();
+        invocation
+            .key(&registration.keys[..])
+            .arg(&registration.args[..]);
+        let answer: i64 = self
+            .redis
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        registration.outcome(answer)
+    }
+
+    fn as_redis(&self) -> Option<&RedisReplayStore> {
+        Some(self)
     }
 }
