@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keybound::{
-    IssuerKeys, MemoryReplayStore, ProofSigner, ProofVerifier, RedisConfig, RedisReplayStore,
-    RedisRevocationStore, RedisStores, RequestGuard, ResourceRequest, SigningKey, TokenIssuer,
-    TokenRequest, TokenVerifier, UnixTime,
+    AsyncRevocationStore, IssuerKeys, MemoryReplayStore, ProofSigner, ProofVerifier, RedisConfig,
+    RedisReplayStore, RedisRevocationStore, RedisStores, ReplayKey, RequestGuard, ResourceRequest,
+    Settled, SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
@@ -123,6 +123,27 @@ fn bench_redis(c: &mut Criterion) {
             )
         });
     }
+    // The store's part alone: one `check_and_register` (the one script), no proof to verify.
+    let stores =
+        RedisStores::open(&server.url(), &config.clone().with_prefix("bench3:")).expect("redis");
+    let replay = stores.replay.with_per_key_limit(u64::MAX);
+    let claims = together.tokens().verify(&token, now).expect("token");
+    let mut jti = 0u64;
+    group.bench_function("store_check_and_register", |b| {
+        b.iter(|| {
+            jti += 1;
+            let key = ReplayKey::new(&client.thumbprint(), &jti.to_string());
+            let expires = UnixTime::from_secs(now.as_secs() + 60);
+            let settled = runtime.block_on(stores.revocation.check_and_register(
+                claims.claims(),
+                &replay,
+                &key,
+                expires,
+                now,
+            ));
+            assert_eq!(settled, Ok(Settled::Registered));
+        })
+    });
     group.bench_function("redis_ping", |b| {
         b.iter(|| {
             let pong: String = runtime
