@@ -8,6 +8,12 @@
 //! `RedisStores` (one script, one round trip). `redis_ping` is one raw loopback round trip in
 //! the same run, the yardstick of issue 17's target (added latency ≤ 1.2 × one `PING`).
 
+#[path = "../tests/support/redis_process.rs"]
+#[allow(dead_code)]
+mod redis_process;
+#[path = "../tests/support/redis_sentinel.rs"]
+#[allow(dead_code)]
+mod redis_sentinel;
 #[path = "../tests/support/redis_server.rs"]
 mod redis_server;
 
@@ -155,12 +161,74 @@ fn bench_redis(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of `RedisConfig::with_replica_acks(1, …)`: a primary with one replica on loopback,
+/// the one-script guard with and without `WAIT 1` after the registration.
+fn bench_replica_acks(c: &mut Criterion) {
+    let Some(setup) = redis_sentinel::RedisSentinel::start(1) else {
+        eprintln!("SKIPPED: redis-server not on PATH");
+        return;
+    };
+    let url = format!("redis://127.0.0.1:{}/", setup.server_ports()[0]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _entered = runtime.enter();
+    let now = UnixTime::now();
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
+    let client = ProofSigner::new(SigningKey::generate().expect("key"));
+    let token = issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now,
+        )
+        .expect("token")
+        .access_token;
+    let authorization = format!("DPoP {token}");
+    let guard = |config: RedisConfig| {
+        let stores = RedisStores::open(&url, &config).expect("redis");
+        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+            .with_proof_verifier(ProofVerifier::with_replay_store(
+                stores.replay.with_per_key_limit(u64::MAX),
+            ))
+            .with_revocation_store(stores.revocation)
+    };
+    let base = RedisConfig::new().with_timeout(Duration::from_secs(1));
+    let unacked = guard(base.clone().with_prefix("plain:"));
+    let acked = guard(
+        base.with_prefix("acked:")
+            .with_replica_acks(1, Duration::from_millis(500)),
+    );
+    let mut group = c.benchmark_group("replica_acks");
+    for (name, guard) in [("guard_no_wait", &unacked), ("guard_wait_1", &acked)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    client
+                        .proof("GET", URL)
+                        .with_access_token(&token)
+                        .sign(now)
+                        .expect("proof")
+                },
+                |proof| {
+                    let dpop = [proof.as_str()];
+                    let authz = [authorization.as_str()];
+                    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+                    assert!(runtime.block_on(guard.check_async(&request, now)).is_ok());
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    targets = bench_redis
+    targets = bench_redis, bench_replica_acks
 }
 criterion_main!(benches);

@@ -295,3 +295,124 @@ async fn sentinel_reports_the_primary_and_fails_over() {
     let mut connection = client.get_async_connection().await.unwrap();
     let () = connection.set("sentinel:key", "after").await.unwrap();
 }
+
+type AcksGuard = keybound::RequestGuard<keybound::RedisReplayStore, keybound::RedisRevocationStore>;
+
+const ACKS_API: &str = "https://api.example.com/orders";
+
+/// One request with a fresh proof; its status if refused.
+async fn acks_send(
+    guard: &AcksGuard,
+    client: &keybound::ProofSigner,
+    token: &str,
+) -> Result<(), u16> {
+    let now = keybound::UnixTime::now();
+    let proof = client
+        .proof("GET", ACKS_API)
+        .with_access_token(token)
+        .sign(now)
+        .unwrap();
+    let authorization = format!("DPoP {token}");
+    let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+    let request = keybound::ResourceRequest::new("GET", ACKS_API, &authz, &dpop);
+    guard
+        .check_async(&request, now)
+        .await
+        .map(|_| ())
+        .map_err(|r| r.status())
+}
+
+/// Requests until one is accepted (at most 10 s).
+async fn acks_eventually(guard: &AcksGuard, client: &keybound::ProofSigner, token: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while acks_send(guard, client, token).await != Ok(()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no replica acknowledgement within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Revokes until the replica confirms it (at most 10 s).
+async fn acks_revoke_eventually(guard: &AcksGuard) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while acks_revoke(guard).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no replica confirmed the revocation within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Revokes a subject nobody uses.
+async fn acks_revoke(guard: &AcksGuard) -> Result<(), keybound::StoreError> {
+    let now = keybound::UnixTime::now();
+    let revocation = keybound::Revocation::subject("mallory", now);
+    keybound::AsyncRevocationStore::revoke(guard.revocation(), &revocation, now).await
+}
+
+/// `RedisConfig::with_replica_acks`: a proof registration is accepted only once a replica
+/// acknowledged it, and revocations wait for every connected replica; with the replica paused
+/// both fail closed (503 / `Unavailable`), and recover when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replica_acknowledgements_fail_closed_when_the_replica_is_away() {
+    use keybound::{
+        IssuerKeys, ProofSigner, ProofVerifier, RedisConfig, RedisStores, RequestGuard, SigningKey,
+        StoreError, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    };
+    const ISS: &str = "https://as.example.com";
+    const AUD: &str = "https://api.example.com";
+
+    let Some(mut setup) = RedisSentinel::start(1) else {
+        return;
+    };
+    let [primary, replica] = setup.server_ports();
+    let url = format!("redis://127.0.0.1:{primary}/");
+    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().unwrap());
+    let client = ProofSigner::new(SigningKey::generate().unwrap());
+    let now = UnixTime::now();
+    let token = issuer
+        .issue(
+            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+            now,
+        )
+        .unwrap()
+        .access_token;
+    let guard = |config: &RedisConfig| -> AcksGuard {
+        let stores = RedisStores::open(&url, config).unwrap();
+        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
+            .with_proof_verifier(ProofVerifier::with_replay_store(stores.replay))
+            .with_revocation_store(stores.revocation)
+    };
+    let base = RedisConfig::new().with_timeout(Duration::from_secs(2));
+    let acked = guard(
+        &base
+            .clone()
+            .with_prefix("acks:")
+            .with_replica_acks(1, Duration::from_millis(500)),
+    );
+    let unacked = guard(&base.clone().with_prefix("noacks:"));
+    // The replica may still be syncing, and this machine is busy: acknowledged within 10 s.
+    acks_eventually(&acked, &client, &token).await;
+    acks_revoke_eventually(&acked).await;
+
+    setup.pause(replica);
+    assert_eq!(
+        acks_send(&acked, &client, &token).await,
+        Err(503),
+        "no acknowledgement: refused"
+    );
+    assert_eq!(
+        acks_revoke(&acked).await,
+        Err(StoreError::Unavailable),
+        "a revocation the replica did not confirm is reported"
+    );
+    // Without acknowledgements asked for, proofs are still accepted (the default).
+    assert_eq!(acks_send(&unacked, &client, &token).await, Ok(()));
+    setup.resume(replica);
+
+    acks_eventually(&acked, &client, &token).await;
+    acks_revoke_eventually(&acked).await;
+}

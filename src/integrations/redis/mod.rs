@@ -71,6 +71,16 @@ pub struct RedisConfig {
     /// Deadline of one store operation, connection attempts included. Default **250 ms**: a
     /// request waits at most this long for Redis before it is refused with 503.
     pub timeout: Duration,
+    /// Replicas that must acknowledge each proof registration (`WAIT`, in the same round trip
+    /// as the write) before the request is accepted. Default **0** (no wait): replication is
+    /// asynchronous, so a proof registered just before its primary fails can be lost and
+    /// accepted once more inside its `iat` window. With 1 or more, fewer acknowledgements
+    /// within [`replica_wait`](Self::replica_wait) refuse the request (503): fail closed.
+    /// Revocations always wait for every replica connected to the primary.
+    pub replica_acks: u32,
+    /// How long a write waits for its replica acknowledgements. Default **100 ms**; keep it
+    /// under [`timeout`](Self::timeout).
+    pub replica_wait: Duration,
     /// Trust anchors for `rediss://`, PEM certificates. Default **none**: the platform's trust
     /// store. When set, only these CAs are trusted (the platform's store is not used): give
     /// the private CA that signed your Redis server's certificate.
@@ -114,6 +124,8 @@ impl RedisConfig {
         Self {
             prefix: "keybound:".to_owned(),
             timeout: Duration::from_millis(250),
+            replica_acks: 0,
+            replica_wait: Duration::from_millis(100),
             root_certificates_pem: None,
             allow_plaintext: false,
             client_identity: None,
@@ -129,6 +141,14 @@ impl RedisConfig {
     /// Sets [`timeout`](Self::timeout).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`replica_acks`](Self::replica_acks) and [`replica_wait`](Self::replica_wait):
+    /// every proof registration waits for `replicas` replicas, at most `wait`.
+    pub fn with_replica_acks(mut self, replicas: u32, wait: Duration) -> Self {
+        self.replica_acks = replicas;
+        self.replica_wait = wait;
         self
     }
 
@@ -219,6 +239,8 @@ pub(crate) struct Redis {
     connection: ConnectionManager,
     pub(crate) prefix: String,
     timeout: Duration,
+    replica_acks: u32,
+    replica_wait_ms: u64,
     /// Shared by every clone of one opened connection: stores holding the same link can run
     /// one script for what they would otherwise do in separate round trips.
     link: std::sync::Arc<()>,
@@ -283,8 +305,87 @@ impl Redis {
             connection,
             prefix: config.prefix.clone(),
             timeout: config.timeout,
+            replica_acks: config.replica_acks,
+            replica_wait_ms: u64::try_from(config.replica_wait.as_millis()).unwrap_or(u64::MAX),
             link: std::sync::Arc::new(()),
         })
+    }
+
+    /// Runs the writing `script` with `keys` and `args`, followed — when
+    /// [`RedisConfig::replica_acks`] asks for it — by `WAIT` in the same round trip.
+    pub(crate) async fn run_write_script(
+        &self,
+        script: &redis::Script,
+        keys: &[String],
+        args: &[u64],
+    ) -> Result<i64, StoreError> {
+        self.run_script_then_wait(script, keys, args, self.replica_acks)
+            .await
+    }
+
+    /// Runs `script`, then waits for `replicas` acknowledgements (none: no `WAIT`); fewer
+    /// within the configured wait is `Unavailable`. `EVALSHA` and `WAIT` go in one pipeline;
+    /// on `NOSCRIPT` the script is loaded and the pipeline sent once more.
+    pub(crate) async fn run_script_then_wait(
+        &self,
+        script: &redis::Script,
+        keys: &[String],
+        args: &[u64],
+        replicas: u32,
+    ) -> Result<i64, StoreError> {
+        let wait_ms = self.replica_wait_ms;
+        let pipeline = || {
+            let mut pipeline = redis::pipe();
+            pipeline
+                .cmd("EVALSHA")
+                .arg(script.get_hash())
+                .arg(keys.len())
+                .arg(keys)
+                .arg(args);
+            if replicas > 0 {
+                pipeline.cmd("WAIT").arg(replicas).arg(wait_ms);
+            }
+            pipeline
+        };
+        let answers: Vec<redis::Value> = self
+            .run(|mut connection| async move {
+                match pipeline().query_async(&mut connection).await {
+                    Err(error) if is_no_script(&error) => {
+                        script.load_async(&mut connection).await?;
+                        pipeline().query_async(&mut connection).await
+                    }
+                    other => other,
+                }
+            })
+            .await?;
+        let number = |value: Option<&redis::Value>| match value {
+            Some(redis::Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let answer = number(answers.first()).ok_or(StoreError::Unavailable)?;
+        if replicas > 0 {
+            let acked = number(answers.get(1)).ok_or(StoreError::Unavailable)?;
+            if acked < i64::from(replicas) {
+                return Err(StoreError::Unavailable);
+            }
+        }
+        Ok(answer)
+    }
+
+    /// How many replicas are connected to the server (`INFO replication`).
+    pub(crate) async fn connected_replicas(&self) -> Result<u32, StoreError> {
+        let info: String = self
+            .run(|mut connection| async move {
+                redis::cmd("INFO")
+                    .arg("replication")
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        info.lines()
+            .find_map(|line| line.strip_prefix("connected_slaves:"))
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or(StoreError::Unavailable)
     }
 
     /// Whether `self` and `other` are clones of one opened connection.
@@ -312,6 +413,15 @@ impl Redis {
             crate::jose::base64url::encode(bytes)
         )
     }
+}
+
+/// Whether `error` (of one command or of a pipeline) says the server does not hold the script.
+fn is_no_script(error: &redis::RedisError) -> bool {
+    error.clone().into_server_errors().is_some_and(|errors| {
+        errors
+            .iter()
+            .any(|(_, e)| e.kind() == Some(redis::ServerErrorKind::NoScript))
+    })
 }
 
 /// A client for `url` that respects the transport rules of the module documentation.

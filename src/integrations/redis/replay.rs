@@ -141,13 +141,9 @@ impl AsyncReplayStore for RedisReplayStore {
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
         let registration = self.registration(key, expires_at, now);
-        let mut invocation = self.script.prepare_invoke();
-        invocation
-            .key(&registration.keys[..])
-            .arg(&registration.args[..]);
-        let answer: i64 = self
+        let answer = self
             .redis
-            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .run_write_script(&self.script, &registration.keys, &registration.args)
             .await?;
         registration.outcome(answer)
     }

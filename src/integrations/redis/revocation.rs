@@ -94,17 +94,11 @@ impl AsyncRevocationStore for RedisRevocationStore {
         };
         let name = self.redis.key("rev", &name);
         let ttl = ttl_ms(until, now);
-        let script = self.script.clone();
-        let _: i64 = self
-            .redis
-            .run(|mut connection| async move {
-                script
-                    .key(&name)
-                    .arg(value)
-                    .arg(ttl)
-                    .invoke_async(&mut connection)
-                    .await
-            })
+        // Every replica connected now acknowledges the revocation, or it is reported as not
+        // done (it may still have reached some: revoking again is harmless).
+        let replicas = self.redis.connected_replicas().await?;
+        self.redis
+            .run_script_then_wait(&self.script, &[name], &[value, ttl], replicas)
             .await?;
         Ok(())
     }
@@ -149,16 +143,20 @@ impl AsyncRevocationStore for RedisRevocationStore {
             return check_then_register(self, claims, replay, key, expires_at, now).await;
         };
         let registration = replay.registration(key, expires_at, now);
-        let mut invocation = self.settle.prepare_invoke();
-        invocation
-            .key(&registration.keys[..])
-            .key(&self.names(claims)[..])
-            .arg(&registration.args[..])
-            .arg(u8::from(claims.jkt().is_some()))
-            .arg(claims.issued_at().as_secs());
-        let answer: i64 = self
-            .redis
-            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+        let keys: Vec<String> = registration
+            .keys
+            .iter()
+            .cloned()
+            .chain(self.names(claims))
+            .collect();
+        let mut args = registration.args.to_vec();
+        args.extend([
+            u64::from(claims.jkt().is_some()),
+            claims.issued_at().as_secs(),
+        ]);
+        let answer = replay
+            .redis()
+            .run_write_script(&self.settle, &keys, &args)
             .await?;
         if answer == 2 {
             return Ok(Settled::Revoked);
