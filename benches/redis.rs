@@ -20,11 +20,13 @@ mod redis_server;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
 use keybound::{
-    AsyncRevocationStore, IssuerKeys, MemoryReplayStore, ProofSigner, ProofVerifier, RedisConfig,
-    RedisReplayStore, RedisRevocationStore, RedisStores, ReplayKey, RequestGuard, ResourceRequest,
-    Settled, SigningKey, TokenIssuer, TokenRequest, TokenVerifier, UnixTime,
+    AsyncReplayStore, AsyncRevocationStore, IssuerKeys, MemoryReplayStore, ProofSigner,
+    ProofVerifier, RedisConfig, RedisReplayStore, RedisRevocationStore, RedisStores, ReplayKey,
+    RequestGuard, ResourceRequest, Settled, SigningKey, TokenIssuer, TokenRequest, TokenVerifier,
+    UnixTime,
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
@@ -33,69 +35,127 @@ const ISS: &str = "https://as.example.com";
 const AUD: &str = "https://api.example.com";
 const URL: &str = "https://api.example.com/v1/orders";
 
+/// What every group signs with: one client, its bound token, a current-thread runtime.
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    now: UnixTime,
+    issuer: TokenIssuer,
+    client: ProofSigner,
+    token: String,
+    authorization: String,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let now = UnixTime::now();
+        let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
+        let client = ProofSigner::new(SigningKey::generate().expect("key"));
+        let token = issuer
+            .issue(
+                &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
+                now,
+            )
+            .expect("token")
+            .access_token;
+        let authorization = format!("DPoP {token}");
+        Self {
+            runtime,
+            now,
+            issuer,
+            client,
+            token,
+            authorization,
+        }
+    }
+
+    fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(ISS, AUD, self.issuer.keys().key_set())
+    }
+
+    /// A guard on `stores`, the one benchmark client's share lifted (it makes every proof,
+    /// tens of thousands per run).
+    fn redis_guard(
+        &self,
+        stores: RedisStores,
+    ) -> RequestGuard<RedisReplayStore, RedisRevocationStore> {
+        RequestGuard::new(self.verifier())
+            .with_proof_verifier(ProofVerifier::with_replay_store(
+                stores.replay.with_per_key_limit(u64::MAX),
+            ))
+            .with_revocation_store(stores.revocation)
+    }
+
+    fn proof(&self) -> String {
+        self.client
+            .proof("GET", URL)
+            .with_access_token(&self.token)
+            .sign(self.now)
+            .expect("proof")
+    }
+
+    /// `name`: `guard` deciding requests with fresh proofs (asynchronous stores).
+    fn bench_guard<R: AsyncReplayStore, V: AsyncRevocationStore>(
+        &self,
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        name: &str,
+        guard: &RequestGuard<R, V>,
+    ) {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || self.proof(),
+                |proof| {
+                    let dpop = [proof.as_str()];
+                    let authz = [self.authorization.as_str()];
+                    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+                    let checked = self.runtime.block_on(guard.check_async(&request, self.now));
+                    assert!(checked.is_ok());
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+}
+
 fn bench_redis(c: &mut Criterion) {
     let Some(server) = redis_server::RedisServer::start() else {
         eprintln!("SKIPPED: redis-server not on PATH");
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _entered = runtime.enter();
-    let now = UnixTime::now();
-    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
-    let client = ProofSigner::new(SigningKey::generate().expect("key"));
-    let token = issuer
-        .issue(
-            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            now,
-        )
-        .expect("token")
-        .access_token;
-    let authorization = format!("DPoP {token}");
-    let verifier = || TokenVerifier::new(ISS, AUD, issuer.keys().key_set());
-    // One client makes every proof, tens of thousands per run: its share is lifted here too.
+    let f = Fixture::new();
+    let _entered = f.runtime.enter();
+    let now = f.now;
     let memory =
-        RequestGuard::new(verifier()).with_proof_verifier(ProofVerifier::with_replay_store(
+        RequestGuard::new(f.verifier()).with_proof_verifier(ProofVerifier::with_replay_store(
             MemoryReplayStore::with_capacity(1 << 20).with_per_key_limit(usize::MAX),
         ));
     let config = RedisConfig::new().with_prefix("bench:");
-    let redis = RequestGuard::new(verifier())
+    let apart = RequestGuard::new(f.verifier())
         .with_proof_verifier(ProofVerifier::with_replay_store(
-            // One client makes every proof: its share is lifted.
             RedisReplayStore::open(&server.url(), &config)
                 .expect("redis")
                 .with_per_key_limit(u64::MAX),
         ))
         .with_revocation_store(RedisRevocationStore::open(&server.url(), &config).expect("redis"));
-    let together = {
-        let stores = RedisStores::open(&server.url(), &config.clone().with_prefix("bench2:"))
-            .expect("redis");
-        RequestGuard::new(verifier())
-            .with_proof_verifier(ProofVerifier::with_replay_store(
-                stores.replay.with_per_key_limit(u64::MAX),
-            ))
-            .with_revocation_store(stores.revocation)
+    let open = |prefix: &str| {
+        RedisStores::open(&server.url(), &config.clone().with_prefix(prefix)).expect("redis")
     };
-    let mut ping = runtime
+    let together = f.redis_guard(open("bench2:"));
+    let mut ping = f
+        .runtime
         .block_on(
             redis::Client::open(server.url())
                 .expect("client")
                 .get_multiplexed_async_connection(),
         )
         .expect("connection");
-    let fresh_proof = || {
-        client
-            .proof("GET", URL)
-            .with_access_token(&token)
-            .sign(now)
-            .expect("proof")
-    };
 
     let raw = RawSigningKey::from_slice(&[0x5a; 32]).expect("scalar");
     let raw_public = VerifyingKey::from(&raw);
-    let sample = fresh_proof();
+    let sample = f.proof();
     let message = sample.rsplit_once('.').expect("jws").0.as_bytes().to_vec();
     let signature: Signature = raw.sign(&message);
 
@@ -103,44 +163,21 @@ fn bench_redis(c: &mut Criterion) {
     group.bench_function("p256_raw_verify", |b| {
         b.iter(|| raw_public.verify(black_box(&message), black_box(&signature)))
     });
-    group.bench_function("guard_memory", |b| {
-        b.iter_batched(
-            fresh_proof,
-            |proof| {
-                let dpop = [proof.as_str()];
-                let authz = [authorization.as_str()];
-                let request = ResourceRequest::new("GET", URL, &authz, &dpop);
-                assert!(memory.check(&request, now).is_ok());
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    for (name, guard) in [("guard_redis", &redis), ("guard_redis_together", &together)] {
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                fresh_proof,
-                |proof| {
-                    let dpop = [proof.as_str()];
-                    let authz = [authorization.as_str()];
-                    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
-                    assert!(runtime.block_on(guard.check_async(&request, now)).is_ok());
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    }
+    // The memory stores answer synchronously: `check_async` is `check` plus a ready future.
+    f.bench_guard(&mut group, "guard_memory", &memory);
+    f.bench_guard(&mut group, "guard_redis", &apart);
+    f.bench_guard(&mut group, "guard_redis_together", &together);
     // The store's part alone: one `check_and_register` (the one script), no proof to verify.
-    let stores =
-        RedisStores::open(&server.url(), &config.clone().with_prefix("bench3:")).expect("redis");
+    let stores = open("bench3:");
     let replay = stores.replay.with_per_key_limit(u64::MAX);
-    let claims = together.tokens().verify(&token, now).expect("token");
+    let claims = together.tokens().verify(&f.token, now).expect("token");
     let mut jti = 0u64;
     group.bench_function("store_check_and_register", |b| {
         b.iter(|| {
             jti += 1;
-            let key = ReplayKey::new(&client.thumbprint(), &jti.to_string());
+            let key = ReplayKey::new(&f.client.thumbprint(), &jti.to_string());
             let expires = UnixTime::from_secs(now.as_secs() + 60);
-            let settled = runtime.block_on(stores.revocation.check_and_register(
+            let settled = f.runtime.block_on(stores.revocation.check_and_register(
                 claims.claims(),
                 &replay,
                 &key,
@@ -152,7 +189,8 @@ fn bench_redis(c: &mut Criterion) {
     });
     group.bench_function("redis_ping", |b| {
         b.iter(|| {
-            let pong: String = runtime
+            let pong: String = f
+                .runtime
                 .block_on(redis::cmd("PING").query_async(&mut ping))
                 .expect("ping");
             black_box(pong)
@@ -169,57 +207,18 @@ fn bench_replica_acks(c: &mut Criterion) {
         return;
     };
     let url = format!("redis://127.0.0.1:{}/", setup.server_ports()[0]);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _entered = runtime.enter();
-    let now = UnixTime::now();
-    let issuer = TokenIssuer::new(ISS, IssuerKeys::generate().expect("key"));
-    let client = ProofSigner::new(SigningKey::generate().expect("key"));
-    let token = issuer
-        .issue(
-            &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            now,
-        )
-        .expect("token")
-        .access_token;
-    let authorization = format!("DPoP {token}");
-    let guard = |config: RedisConfig| {
-        let stores = RedisStores::open(&url, &config).expect("redis");
-        RequestGuard::new(TokenVerifier::new(ISS, AUD, issuer.keys().key_set()))
-            .with_proof_verifier(ProofVerifier::with_replay_store(
-                stores.replay.with_per_key_limit(u64::MAX),
-            ))
-            .with_revocation_store(stores.revocation)
-    };
+    let f = Fixture::new();
+    let _entered = f.runtime.enter();
     let base = RedisConfig::new().with_timeout(Duration::from_secs(1));
-    let unacked = guard(base.clone().with_prefix("plain:"));
-    let acked = guard(
+    let open = |config: RedisConfig| RedisStores::open(&url, &config).expect("redis");
+    let unacked = f.redis_guard(open(base.clone().with_prefix("plain:")));
+    let acked = f.redis_guard(open(
         base.with_prefix("acked:")
             .with_replica_acks(1, Duration::from_millis(500)),
-    );
+    ));
     let mut group = c.benchmark_group("replica_acks");
-    for (name, guard) in [("guard_no_wait", &unacked), ("guard_wait_1", &acked)] {
-        group.bench_function(name, |b| {
-            b.iter_batched(
-                || {
-                    client
-                        .proof("GET", URL)
-                        .with_access_token(&token)
-                        .sign(now)
-                        .expect("proof")
-                },
-                |proof| {
-                    let dpop = [proof.as_str()];
-                    let authz = [authorization.as_str()];
-                    let request = ResourceRequest::new("GET", URL, &authz, &dpop);
-                    assert!(runtime.block_on(guard.check_async(&request, now)).is_ok());
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    }
+    f.bench_guard(&mut group, "guard_no_wait", &unacked);
+    f.bench_guard(&mut group, "guard_wait_1", &acked);
     group.finish();
 }
 
