@@ -226,11 +226,33 @@ async fn a_rejection_is_a_response_and_an_error() {
     assert_eq!(rejection.error_code().unwrap().as_str(), "invalid_token");
 
     let response = rejection.clone().into_response();
+    assert!(!format!("{rejection:?}").contains("not.a.token"));
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         response.headers()["www-authenticate"],
         rejection.www_authenticate()
     );
+}
+
+#[tokio::test]
+async fn a_rejections_debug_leaves_the_claims_out() {
+    let f = fixture();
+    let token = f.token("orders:read");
+    let printed: Arc<Mutex<String>> = Arc::default();
+    let record = printed.clone();
+    let layer =
+        f.layer()
+            .require_scope("orders:write")
+            .on_rejection(move |rejection: &Rejection| {
+                assert!(rejection.claims().is_some());
+                *record.lock().unwrap() = format!("{rejection:?}");
+            });
+    assert_eq!(send(app(layer), f.request(&token)).await.0, 403);
+    let printed = printed.lock().unwrap().clone();
+    assert!(printed.contains("principal_known: true"), "{printed}");
+    for claim in ["alice", "acme", "app"] {
+        assert!(!printed.contains(claim), "{claim} in {printed}");
+    }
 }
 
 #[tokio::test]

@@ -180,8 +180,10 @@ impl Authorized {
     }
 }
 
-/// A refused request and the exact HTTP answer for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A refused request and the exact HTTP answer for it. `Debug` shows the answer and the
+/// diagnostic, and of the refused principal only whether it is known: the token's claims
+/// (subject, e-mail, roles) stay out of logs that print rejections.
+#[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Rejection {
     error: Error,
@@ -250,6 +252,18 @@ impl Rejection {
     pub(crate) fn for_principal(mut self, who: &Authorized) -> Self {
         self.claims = Some(who.claims.clone());
         self
+    }
+}
+
+impl core::fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Rejection")
+            .field("error", &self.error)
+            .field("status", &self.status)
+            .field("www_authenticate", &self.www_authenticate)
+            .field("diagnostic", &self.diagnostic)
+            .field("principal_known", &self.claims.is_some())
+            .finish()
     }
 }
 
