@@ -52,10 +52,14 @@ fn instance(server: &RedisServer, issuer: &TokenIssuer) -> RedisGuard {
 }
 
 fn bound_token(issuer: &TokenIssuer, client: &ProofSigner) -> String {
+    bound_token_at(issuer, client, keybound::UnixTime::now())
+}
+
+fn bound_token_at(issuer: &TokenIssuer, client: &ProofSigner, at: keybound::UnixTime) -> String {
     issuer
         .issue(
             &TokenRequest::new("alice", AUD, "app", client.thumbprint()),
-            keybound::UnixTime::now(),
+            at,
         )
         .unwrap()
         .access_token
@@ -132,12 +136,15 @@ async fn revocation_through_one_instance_is_enforced_by_the_other() {
         instance(&server, &issuer),
         shared_instance(&server, &issuer),
     );
-    let now = keybound::UnixTime::now();
-    for (how, revocation) in [
-        ("key", Revocation::key(client.thumbprint(), now)),
-        ("subject", Revocation::subject("alice", now)),
-    ] {
-        let token = bound_token(&issuer, &client);
+    for how in ["key", "subject"] {
+        // The token is issued in the same second the revocation names: a subject revocation
+        // covers tokens issued at or before it, and the clock may tick during the loop.
+        let now = keybound::UnixTime::now();
+        let revocation = match how {
+            "key" => Revocation::key(client.thumbprint(), now),
+            _ => Revocation::subject("alice", now),
+        };
+        let token = bound_token_at(&issuer, &client, now);
         let proof = |t: &str| {
             client
                 .proof("GET", API)
@@ -161,7 +168,8 @@ async fn revocation_through_one_instance_is_enforced_by_the_other() {
         flush.wait().unwrap();
     }
     // By jti.
-    let token = bound_token(&issuer, &client);
+    let now = keybound::UnixTime::now();
+    let token = bound_token_at(&issuer, &client, now);
     let claims = a.tokens().verify(&token, now).unwrap();
     keybound::AsyncRevocationStore::revoke(
         a.revocation(),
@@ -175,7 +183,12 @@ async fn revocation_through_one_instance_is_enforced_by_the_other() {
         .with_access_token(&token)
         .sign(now)
         .unwrap();
-    assert!(send(&b, &token, &proof).await.is_err());
+    let r = send(&b, &token, &proof).await.unwrap_err();
+    assert_eq!(
+        r.error(),
+        &Error::InvalidToken(keybound::TokenError::Revoked),
+        "jti"
+    );
 }
 
 fn redis_flush(server: &RedisServer) -> Child {
