@@ -35,7 +35,7 @@ pub use integrations::redis::{
     refresh::RedisRefreshStore,
     replay::{RedisReplayStore, DEFAULT_REDIS_PER_KEY_LIMIT},
     revocation::RedisRevocationStore,
-    RedisConfig, RedisStores,
+    RedisClusterStores, RedisConfig, RedisStores,
 };
 // --- client (issue 13): re-exports of src/client/ and src/integrations/reqwest/ ---
 mod client;

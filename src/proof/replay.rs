@@ -27,12 +27,17 @@ impl ReplayKey {
         hasher.update(b"keybound replay v1\0");
         hasher.update(jkt.as_bytes());
         hasher.update(jti.as_bytes());
-        let mut owner = [0u8; 16];
-        owner.copy_from_slice(&jkt.as_bytes()[..16]);
         Self {
             hash: hasher.finalize().into(),
-            owner,
+            owner: Self::owner_of(jkt),
         }
+    }
+
+    /// The owner of every proof by `jkt`: the first 16 bytes of the thumbprint.
+    pub(crate) fn owner_of(jkt: &Thumbprint) -> Owner {
+        let mut owner = [0u8; 16];
+        owner.copy_from_slice(&jkt.as_bytes()[..16]);
+        owner
     }
 
     /// The 32 key bytes (for stores that persist them, e.g. as a hex or base64 name).

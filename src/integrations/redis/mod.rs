@@ -1,5 +1,6 @@
 //! The `redis` feature: replay, revocation and refresh-token state shared by every server
-//! instance through Redis (standalone or Sentinel-managed; not Redis Cluster).
+//! instance through Redis: one server ([`RedisStores::open`]), a primary under Sentinel
+//! ([`RedisStores::open_sentinel`]) or a Redis Cluster ([`RedisClusterStores`]).
 //!
 //! Every operation has a deadline ([`RedisConfig::timeout`]); an unreachable or slow Redis
 //! answers [`StoreError::Unavailable`], and the guard refuses the request (HTTP 503) — never
@@ -36,13 +37,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ConnectionAddr, IntoConnectionInfo};
+use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
+use link::{Connection, LazyCluster, Link, SentinelLink};
 
+mod link;
 pub(crate) mod refresh;
 pub(crate) mod replay;
 pub(crate) mod revocation;
@@ -92,6 +95,22 @@ pub struct RedisConfig {
     pub allow_plaintext: bool,
     /// Certificate chain and private key presented for mutual TLS. Default **none**.
     client_identity: Option<ClientIdentity>,
+    /// The data nodes' user and password behind Sentinel. Default **none**.
+    node_credentials: Option<NodeCredentials>,
+}
+
+/// The user and password of the data nodes a Sentinel names. Never in `Debug`, zeroized on
+/// drop.
+#[derive(Clone, PartialEq, Eq)]
+struct NodeCredentials {
+    username: Option<String>,
+    password: Zeroizing<String>,
+}
+
+impl core::fmt::Debug for NodeCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("NodeCredentials { .. }")
+    }
 }
 
 /// A client certificate chain and its private key, PEM. The key never appears in `Debug`, is
@@ -129,6 +148,7 @@ impl RedisConfig {
             root_certificates_pem: None,
             allow_plaintext: false,
             client_identity: None,
+            node_credentials: None,
         }
     }
 
@@ -171,6 +191,21 @@ impl RedisConfig {
         self.client_identity = Some(ClientIdentity {
             certificate_chain: certificate_chain.into(),
             private_key: Zeroizing::new(private_key.into()),
+        });
+        self
+    }
+
+    /// The user (`None`: the default user) and password of the data nodes behind Sentinel
+    /// ([`RedisStores::open_sentinel`]): the Sentinels' own credentials go in their URLs, the
+    /// primary's and replicas' (`requirepass`, ACL users) here. Never printed.
+    pub fn with_node_credentials(
+        mut self,
+        username: Option<&str>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.node_credentials = Some(NodeCredentials {
+            username: username.map(str::to_owned),
+            password: Zeroizing::new(password.into()),
         });
         self
     }
@@ -236,14 +271,14 @@ impl Default for RedisConfig {
 /// A connection to Redis shared by the stores: reconnecting, with a deadline per operation.
 #[derive(Clone)]
 pub(crate) struct Redis {
-    connection: ConnectionManager,
+    link: Link,
     pub(crate) prefix: String,
     timeout: Duration,
     replica_acks: u32,
     replica_wait_ms: u64,
-    /// Shared by every clone of one opened connection: stores holding the same link can run
-    /// one script for what they would otherwise do in separate round trips.
-    link: std::sync::Arc<()>,
+    /// Shared by every clone of one opened link: stores holding the same link can run one
+    /// script for what they would otherwise do in separate round trips.
+    opened: std::sync::Arc<()>,
 }
 
 /// The three Redis stores on **one** connection to one server, for a guard (and token
@@ -283,6 +318,93 @@ impl RedisStores {
             refresh: refresh::RedisRefreshStore::on(redis),
         })
     }
+
+    /// The three stores on the primary of `service` that `sentinels` name (Sentinel URLs such
+    /// as `rediss://sentinel-1.internal:26379`, each held to the same transport rules as
+    /// [`open`](Self::open)'s, all TLS or none), sharing one link. The Sentinels' credentials
+    /// go in their URLs; the data nodes' in [`RedisConfig::with_node_credentials`]; the data
+    /// nodes are reached with the Sentinels' transport and trust anchors.
+    ///
+    /// The link follows failovers: the primary's connection is kept until an operation on it
+    /// fails or runs out of time, and the next operation asks the Sentinels again (and checks
+    /// `ROLE` says `master`). Requests in between are refused (503), never accepted unchecked.
+    /// See SECURITY.md for what a failover can lose and [`RedisConfig::with_replica_acks`] for
+    /// closing it.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), keybound::StoreError> {
+    /// use keybound::{RedisConfig, RedisStores};
+    ///
+    /// let config = RedisConfig::new()
+    ///     .with_node_credentials(None, std::env::var("REDIS_PASSWORD").unwrap_or_default())
+    ///     .with_replica_acks(1, std::time::Duration::from_millis(50));
+    /// let sentinels = ["rediss://sentinel-1.internal:26379", "rediss://sentinel-2.internal:26379"];
+    /// let stores = RedisStores::open_sentinel(&sentinels, "keybound", &config)?;
+    /// # let _ = stores; Ok(()) }
+    /// ```
+    pub fn open_sentinel(
+        sentinels: &[&str],
+        service: &str,
+        config: &RedisConfig,
+    ) -> Result<Self, StoreError> {
+        let redis = Redis::open_sentinel(sentinels, service, config)?;
+        Ok(Self {
+            replay: replay::RedisReplayStore::on(redis.clone()),
+            revocation: revocation::RedisRevocationStore::on(redis.clone()),
+            refresh: refresh::RedisRefreshStore::on(redis),
+        })
+    }
+}
+
+/// The replay and revocation stores on a **Redis Cluster**, sharing one cluster connection
+/// (one connection per node, commands routed by slot, `MOVED`/`ASK` redirects and failovers
+/// followed within [`RedisConfig::timeout`]).
+///
+/// Key layout: everything one request by a proof key reads and writes in its script — the
+/// proof's replay entry, the key's quota counters and the key's revocation entry — carries the
+/// key's hash tag (`{<first 16 bytes of the thumbprint, base64url>}`), so the script touches
+/// one slot. Revocations by `jti` and by subject cannot live there (a subject's tokens are bound
+/// to many keys, and a `jti` can be revoked knowing nothing else), so each request reads those
+/// two entries with one `MGET` sent **at the same time** as the script: the added latency
+/// stays about one round trip, the cost is one more command (on up to two more nodes). A
+/// revoked token is refused (401) even if its proof was registered meanwhile.
+///
+/// There is no refresh-token store for a cluster: a rotation reads the token, writes its
+/// successor and may revoke the family, three names no layout can put in one slot before the
+/// token is read. Keep the authorization server's refresh store on one server or Sentinel
+/// ([`RedisStores`]).
+///
+/// ```no_run
+/// # async fn run(tokens: keybound::TokenVerifier) -> Result<(), keybound::StoreError> {
+/// use keybound::{ProofVerifier, RedisClusterStores, RedisConfig, RequestGuard};
+///
+/// let seeds = ["rediss://redis-1.internal:6379", "rediss://redis-2.internal:6379"];
+/// let stores = RedisClusterStores::open(&seeds, &RedisConfig::new())?;
+/// let guard = RequestGuard::new(tokens)
+///     .with_proof_verifier(ProofVerifier::with_replay_store(stores.replay))
+///     .with_revocation_store(stores.revocation);
+/// # let _ = guard; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RedisClusterStores {
+    /// Proofs seen (RFC 9449 §11.1).
+    pub replay: replay::RedisReplayStore,
+    /// Revoked tokens, keys and subjects.
+    pub revocation: revocation::RedisRevocationStore,
+}
+
+impl RedisClusterStores {
+    /// The stores on the cluster that `nodes` (one or more seed URLs of its nodes, each held
+    /// to the same transport rules as [`RedisStores::open`]'s, all TLS or none) belong to.
+    /// Connects lazily: the first operation reads the slot map; call within a Tokio runtime.
+    pub fn open(nodes: &[&str], config: &RedisConfig) -> Result<Self, StoreError> {
+        let redis = Redis::open_cluster(nodes, config)?;
+        Ok(Self {
+            replay: replay::RedisReplayStore::on(redis.clone()),
+            revocation: revocation::RedisRevocationStore::on(redis),
+        })
+    }
 }
 
 impl Redis {
@@ -301,14 +423,98 @@ impl Redis {
             .set_max_delay(config.timeout);
         let connection = ConnectionManager::new_lazy_with_config(client, manager_config)
             .map_err(|_| StoreError::Unavailable)?;
-        Ok(Self {
-            connection,
+        Ok(Self::on(Link::Node(connection), config))
+    }
+
+    /// Prepares a Redis Cluster link from `nodes` (seed URLs, each checked like
+    /// [`open`](Self::open)'s; all TLS or all not). The first operation reads the slot map.
+    pub(crate) fn open_cluster(nodes: &[&str], config: &RedisConfig) -> Result<Self, StoreError> {
+        let (infos, transport) = checked_all(nodes, config)?;
+        let mut builder = redis::cluster::ClusterClientBuilder::new(infos)
+            .connection_timeout(config.timeout)
+            .response_timeout(config.timeout)
+            .overall_response_timeout(Some(config.timeout))
+            // A redirect (`MOVED`, `ASK`) or a failover in progress is retried within the
+            // deadline; the crate's default of 16 retries would outlast it.
+            .retries(3);
+        if transport == Transport::Tls {
+            ensure_crypto_provider();
+            builder = builder.certs(config.tls_certificates()?);
+        }
+        let client = builder.build().map_err(|_| StoreError::InvalidConfig)?;
+        Ok(Self::on(
+            Link::Cluster(std::sync::Arc::new(LazyCluster::new(client))),
+            config,
+        ))
+    }
+
+    /// Prepares a link to the primary of `service` that `sentinels` (Sentinel URLs, each
+    /// checked like [`open`](Self::open)'s; all TLS or all not) name. The data nodes are
+    /// reached with the Sentinels' transport and [`RedisConfig::with_node_credentials`].
+    pub(crate) fn open_sentinel(
+        sentinels: &[&str],
+        service: &str,
+        config: &RedisConfig,
+    ) -> Result<Self, StoreError> {
+        let (infos, transport) = checked_all(sentinels, config)?;
+        if service.is_empty() {
+            return Err(StoreError::InvalidConfig);
+        }
+        let first = infos[0].redis_settings();
+        let mut builder = redis::sentinel::SentinelClientBuilder::new(
+            infos.iter().map(|info| info.addr().clone()),
+            service,
+            redis::sentinel::SentinelServerType::Master,
+        )
+        .map_err(|_| StoreError::InvalidConfig)?;
+        if let Some(username) = first.username() {
+            builder = builder.set_client_to_sentinel_username(username);
+        }
+        if let Some(password) = first.password() {
+            builder = builder.set_client_to_sentinel_password(password);
+        }
+        if let Some(credentials) = &config.node_credentials {
+            if let Some(username) = &credentials.username {
+                builder = builder.set_client_to_redis_username(username);
+            }
+            builder = builder.set_client_to_redis_password(&*credentials.password);
+        }
+        if transport == Transport::Tls {
+            ensure_crypto_provider();
+            let certificates = config.tls_certificates()?;
+            builder = builder
+                .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure)
+                .set_client_to_sentinel_certificates(config.tls_certificates()?)
+                .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+                .set_client_to_redis_certificates(certificates);
+        }
+        let client = builder.build().map_err(|_| StoreError::InvalidConfig)?;
+        let connection_config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.timeout))
+            .set_response_timeout(Some(config.timeout));
+        Ok(Self::on(
+            Link::Sentinel(std::sync::Arc::new(SentinelLink::new(
+                client,
+                connection_config,
+            ))),
+            config,
+        ))
+    }
+
+    fn on(link: Link, config: &RedisConfig) -> Self {
+        Self {
+            link,
             prefix: config.prefix.clone(),
             timeout: config.timeout,
             replica_acks: config.replica_acks,
             replica_wait_ms: u64::try_from(config.replica_wait.as_millis()).unwrap_or(u64::MAX),
-            link: std::sync::Arc::new(()),
-        })
+            opened: std::sync::Arc::new(()),
+        }
+    }
+
+    /// Whether this link is to a Redis Cluster (a script's keys must share one slot).
+    pub(crate) fn is_cluster(&self) -> bool {
+        self.link.is_cluster()
     }
 
     /// Runs the writing `script` with `keys` and `args`, followed — when
@@ -372,15 +578,10 @@ impl Redis {
         Ok(answer)
     }
 
-    /// How many replicas are connected to the server (`INFO replication`).
-    pub(crate) async fn connected_replicas(&self) -> Result<u32, StoreError> {
+    /// How many replicas are connected to the primary holding `key` (`INFO replication`).
+    pub(crate) async fn connected_replicas(&self, key: &str) -> Result<u32, StoreError> {
         let info: String = self
-            .run(|mut connection| async move {
-                redis::cmd("INFO")
-                    .arg("replication")
-                    .query_async(&mut connection)
-                    .await
-            })
+            .run(|mut connection| async move { connection.replication_info(key).await })
             .await?;
         info.lines()
             .find_map(|line| line.strip_prefix("connected_slaves:"))
@@ -388,20 +589,25 @@ impl Redis {
             .ok_or(StoreError::Unavailable)
     }
 
-    /// Whether `self` and `other` are clones of one opened connection.
+    /// Whether `self` and `other` are clones of one opened link.
     pub(crate) fn same_link(&self, other: &Redis) -> bool {
-        std::sync::Arc::ptr_eq(&self.link, &other.link)
+        std::sync::Arc::ptr_eq(&self.opened, &other.opened)
     }
 
-    /// Runs `operation` on a connection under the deadline; any failure is `Unavailable`.
+    /// Runs `operation` on a connection under the deadline (connecting included); any failure
+    /// is `Unavailable`.
     pub(crate) async fn run<T, F, Fut>(&self, operation: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        match tokio::time::timeout(self.timeout, operation(self.connection.clone())).await {
+        let attempt = async { operation(self.link.connect().await?).await };
+        match tokio::time::timeout(self.timeout, attempt).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(_)) | Err(_) => Err(StoreError::Unavailable),
+            Ok(Err(_)) | Err(_) => {
+                self.link.failed();
+                Err(StoreError::Unavailable)
+            }
         }
     }
 
@@ -413,6 +619,23 @@ impl Redis {
             crate::jose::base64url::encode(bytes)
         )
     }
+
+    /// `{prefix}{kind}:{<base64url(owner)>}:{base64url(bytes)}`: a name in the Redis Cluster
+    /// slot of the proof key `owner` (the `{…}` hash tag), where everything one request by
+    /// that key reads and writes lives.
+    pub(crate) fn owned_key(&self, kind: &str, owner: &[u8; 16], bytes: &[u8]) -> String {
+        format!(
+            "{}{kind}:{}:{}",
+            self.prefix,
+            owner_tag(owner),
+            crate::jose::base64url::encode(bytes)
+        )
+    }
+}
+
+/// `{<base64url(owner)>}`: the hash tag of one proof key's slot.
+pub(crate) fn owner_tag(owner: &[u8; 16]) -> String {
+    format!("{{{}}}", crate::jose::base64url::encode(owner))
 }
 
 /// Whether `error` (of one command or of a pipeline) says the server does not hold the script.
@@ -426,28 +649,65 @@ fn is_no_script(error: &redis::RedisError) -> bool {
 
 /// A client for `url` that respects the transport rules of the module documentation.
 fn client(url: &str, config: &RedisConfig) -> Result<redis::Client, StoreError> {
-    let info = url
-        .into_connection_info()
-        .map_err(|_| StoreError::InvalidConfig)?;
-    match info.addr() {
-        ConnectionAddr::TcpTls { insecure: true, .. } => Err(StoreError::InsecureTls),
-        ConnectionAddr::TcpTls { .. } => {
+    let (info, transport) = checked(url, config)?;
+    match transport {
+        Transport::Tls => {
             ensure_crypto_provider();
             let certificates = config.tls_certificates()?;
             redis::Client::build_with_tls(info, certificates).map_err(|_| StoreError::InvalidConfig)
         }
+        Transport::Plain => redis::Client::open(info).map_err(|_| StoreError::InvalidConfig),
+    }
+}
+
+/// How a checked URL is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transport {
+    Tls,
+    Plain,
+}
+
+/// `url` parsed and held to the transport rules of the module documentation.
+fn checked(url: &str, config: &RedisConfig) -> Result<(ConnectionInfo, Transport), StoreError> {
+    let info = url
+        .into_connection_info()
+        .map_err(|_| StoreError::InvalidConfig)?;
+    let transport = match info.addr() {
+        ConnectionAddr::TcpTls { insecure: true, .. } => return Err(StoreError::InsecureTls),
+        ConnectionAddr::TcpTls { .. } => Transport::Tls,
         ConnectionAddr::Tcp(host, _)
             if !config.allow_plaintext && !crate::secure_url::is_loopback(host) =>
         {
-            Err(StoreError::PlaintextTransport)
+            return Err(StoreError::PlaintextTransport)
         }
         ConnectionAddr::Tcp(..) | ConnectionAddr::Unix(_) if !config.has_tls_settings() => {
-            redis::Client::open(info).map_err(|_| StoreError::InvalidConfig)
+            Transport::Plain
         }
         // TLS settings for a URL without TLS (the caller meant `rediss://`), or an address
         // kind this crate does not know: refused rather than connected without them.
-        _ => Err(StoreError::InvalidConfig),
+        _ => return Err(StoreError::InvalidConfig),
+    };
+    Ok((info, transport))
+}
+
+/// Every URL of a cluster's seeds or a Sentinel set, checked; at least one, all with the same
+/// transport.
+fn checked_all(
+    urls: &[&str],
+    config: &RedisConfig,
+) -> Result<(Vec<ConnectionInfo>, Transport), StoreError> {
+    let checked = urls
+        .iter()
+        .map(|url| checked(url, config))
+        .collect::<Result<Vec<_>, _>>()?;
+    let transport = checked.first().ok_or(StoreError::InvalidConfig)?.1;
+    if checked.iter().any(|(_, t)| *t != transport) {
+        return Err(StoreError::InvalidConfig);
     }
+    Ok((
+        checked.into_iter().map(|(info, _)| info).collect(),
+        transport,
+    ))
 }
 
 /// The redis crate builds its rustls configuration with the process-default provider, and

@@ -2,8 +2,7 @@
 //! to its share, atomically across every server.
 
 use crate::error::StoreError;
-use crate::integrations::redis::{ttl_ms, Redis, RedisConfig};
-use crate::jose::base64url;
+use crate::integrations::redis::{owner_tag, ttl_ms, Redis, RedisConfig};
 use crate::proof::replay::{AsyncReplayStore, Insertion, ReplayKey};
 use crate::time::UnixTime;
 
@@ -90,18 +89,15 @@ impl RedisReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Registration {
-        let owner = base64url::encode(key.owner());
+        let owner = owner_tag(key.owner());
         let prefix = &self.redis.prefix;
-        let entry = format!(
-            "{prefix}replay:{{{owner}}}:{}",
-            base64url::encode(key.as_bytes())
-        );
+        let entry = self.redis.owned_key("replay", key.owner(), key.as_bytes());
         let ttl = ttl_ms(expires_at, now);
         // Buckets as long as the entry lives (whole seconds); the window is part of the
         // counter's name, so proofs kept for different times never share a counter.
         let window = ttl.div_ceil(1000);
         let bucket = now.as_secs() / window;
-        let counter = |bucket: u64| format!("{prefix}quota:{{{owner}}}:{window}:{bucket}");
+        let counter = |bucket: u64| format!("{prefix}quota:{owner}:{window}:{bucket}");
         Registration {
             keys: [entry, counter(bucket), counter(bucket.saturating_sub(1))],
             args: [ttl, self.per_key_limit, ttl.saturating_mul(2)],

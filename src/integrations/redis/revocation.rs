@@ -3,6 +3,7 @@
 use crate::error::StoreError;
 use crate::integrations::redis::replay::REGISTER;
 use crate::integrations::redis::{ttl_ms, Redis, RedisConfig};
+use crate::jose::thumbprint::Thumbprint;
 use crate::proof::replay::{AsyncReplayStore, Insertion, ReplayKey};
 use crate::revocation::{
     check_then_register, entry_key, AsyncRevocationStore, Revocation, Settled,
@@ -24,20 +25,26 @@ return 1
 ";
 
 /// The revocation lookup in front of [`REGISTER`]: the token's entries are `KEYS[4]` (its
-/// `jti`), `KEYS[5]` (its key) and `KEYS[6]` (its subject); `ARGV[4]` is 1 if the token is
-/// bound to a key, `ARGV[5]` its `iat`. Answers 2 — and writes nothing — when the token is
-/// revoked, the same rule as [`RedisRevocationStore::is_revoked`]; a value that is not a
-/// number is a script error (the request is refused, 503).
+/// key, in the proof key's slot), and on one server also `KEYS[5]` (its `jti`) and `KEYS[6]`
+/// (its subject) — on a Redis Cluster those two live in other slots and are read beside the
+/// script. `ARGV[4]` is 1 if the token is bound to a key, `ARGV[5]` its `iat`. Answers 2 — and
+/// writes nothing — when the token is revoked, the same rule as
+/// [`RedisRevocationStore::is_revoked`]; a value that is not a number is a script error (the
+/// request is refused, 503).
 const REVOKED_THEN: &str = r"
-if redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
-if ARGV[4] == '1' and redis.call('EXISTS', KEYS[5]) == 1 then return 2 end
-local before = redis.call('GET', KEYS[6])
-if before and tonumber(ARGV[5]) <= tonumber(before) then return 2 end
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
+if KEYS[5] then
+  if redis.call('EXISTS', KEYS[5]) == 1 then return 2 end
+  local before = redis.call('GET', KEYS[6])
+  if before and tonumber(ARGV[5]) <= tonumber(before) then return 2 end
+end
 ";
 
 /// An [`AsyncRevocationStore`] in Redis. Entries are keyed by hashes of the `jti`, key
-/// thumbprint or subject and expire with the `until` of their [`Revocation`]. One lookup per
-/// request (`MGET` of the three possible entries).
+/// thumbprint or subject and expire with the `until` of their [`Revocation`]; a key's entry
+/// carries the key's hash tag, so on a Redis Cluster it shares the slot of that key's replay
+/// entries. One lookup per request (`MGET` of the three possible entries), or none of its own
+/// when opened with the replay store (see [`RedisStores`](crate::RedisStores)).
 ///
 /// See the module documentation of the `redis` feature for the persistence a deployment needs.
 #[derive(Clone, Debug)]
@@ -65,38 +72,79 @@ impl RedisRevocationStore {
         }
     }
 
-    fn names(&self, claims: &AccessTokenClaims) -> [String; 3] {
-        let jkt = claims.jkt().map(|t| *t.as_bytes()).unwrap_or_default();
-        [
+    /// The entries that revoke the token: by key (`None` for a token bound to no key), by
+    /// `jti`, by subject.
+    fn names(&self, claims: &AccessTokenClaims) -> (Option<String>, [String; 2]) {
+        let by_key = claims.jkt().map(|jkt| self.key_entry(&jkt));
+        let by_token = [
             self.redis
                 .key("rev", &entry_key(b"jti", claims.jti().as_bytes())),
-            self.redis.key("rev", &entry_key(b"jkt", &jkt)),
             self.redis
                 .key("rev", &entry_key(b"sub", claims.subject().as_bytes())),
-        ]
+        ];
+        (by_key, by_token)
+    }
+
+    /// The entry revoking `jkt`, in the slot of that key's proofs.
+    fn key_entry(&self, jkt: &Thumbprint) -> String {
+        self.redis.owned_key(
+            "rev",
+            &ReplayKey::owner_of(jkt),
+            &entry_key(b"jkt", jkt.as_bytes()),
+        )
+    }
+
+    /// Whether the `jti` and subject entries (`[jti, sub]` of [`names`](Self::names)) revoke a
+    /// token issued at `iat`.
+    async fn revoked_by_token(
+        &self,
+        names: &[String; 2],
+        iat: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let values: Vec<Option<u64>> = self
+            .redis
+            .run(|mut connection| async move {
+                redis::cmd("MGET")
+                    .arg(&names[..])
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await?;
+        let jti = values.first().copied().flatten().is_some();
+        let subject = values
+            .get(1)
+            .copied()
+            .flatten()
+            .is_some_and(|issued_before| iat.as_secs() <= issued_before);
+        Ok(jti || subject)
     }
 }
 
 impl AsyncRevocationStore for RedisRevocationStore {
     async fn revoke(&self, revocation: &Revocation, now: UnixTime) -> Result<(), StoreError> {
         let (name, value, until) = match revocation {
-            Revocation::Token { jti, until } => (entry_key(b"jti", jti.as_bytes()), 1, *until),
-            Revocation::Key { jkt, until } => (entry_key(b"jkt", jkt.as_bytes()), 1, *until),
+            Revocation::Token { jti, until } => (
+                self.redis.key("rev", &entry_key(b"jti", jti.as_bytes())),
+                1,
+                *until,
+            ),
+            Revocation::Key { jkt, until } => (self.key_entry(jkt), 1, *until),
             Revocation::Subject {
                 subject,
                 issued_before,
                 until,
             } => (
-                entry_key(b"sub", subject.as_bytes()),
+                self.redis
+                    .key("rev", &entry_key(b"sub", subject.as_bytes())),
                 issued_before.as_secs(),
                 *until,
             ),
         };
-        let name = self.redis.key("rev", &name);
         let ttl = ttl_ms(until, now);
-        // Every replica connected now acknowledges the revocation, or it is reported as not
-        // done (it may still have reached some: revoking again is harmless).
-        let replicas = self.redis.connected_replicas().await?;
+        // Every replica connected now to the entry's primary acknowledges the revocation, or
+        // it is reported as not done (it may still have reached some: revoking again is
+        // harmless).
+        let replicas = self.redis.connected_replicas(&name).await?;
         self.redis
             .run_script_then_wait(&self.script, &[name], &[value, ttl], replicas)
             .await?;
@@ -108,7 +156,8 @@ impl AsyncRevocationStore for RedisRevocationStore {
         claims: &AccessTokenClaims,
         _now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let names = self.names(claims);
+        let (by_key, by_token) = self.names(claims);
+        let names: Vec<&String> = by_token.iter().chain(&by_key).collect();
         let values: Vec<Option<u64>> = self
             .redis
             .run(|mut connection| async move {
@@ -119,13 +168,13 @@ impl AsyncRevocationStore for RedisRevocationStore {
             })
             .await?;
         let jti = values.first().copied().flatten().is_some();
-        let jkt = claims.jkt().is_some() && values.get(1).copied().flatten().is_some();
         let subject = values
-            .get(2)
+            .get(1)
             .copied()
             .flatten()
             .is_some_and(|issued_before| claims.issued_at().as_secs() <= issued_before);
-        Ok(jti || jkt || subject)
+        let key = by_key.is_some() && values.get(2).copied().flatten().is_some();
+        Ok(jti || subject || key)
     }
 
     async fn check_and_register<R: AsyncReplayStore>(
@@ -136,28 +185,49 @@ impl AsyncRevocationStore for RedisRevocationStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Settled, StoreError> {
-        let Some(replay) = replay
+        let (by_key, by_token) = self.names(claims);
+        // One script when both stores share a link; on a cluster only if the token is bound
+        // to the proof's key (its key entry then shares the proof's slot).
+        let shared = replay
             .as_redis()
             .filter(|r| r.redis().same_link(&self.redis))
-        else {
+            .filter(|_| {
+                !self.redis.is_cluster()
+                    || claims
+                        .jkt()
+                        .is_some_and(|jkt| &ReplayKey::owner_of(&jkt) == key.owner())
+            });
+        let Some(replay) = shared else {
             return check_then_register(self, claims, replay, key, expires_at, now).await;
         };
         let registration = replay.registration(key, expires_at, now);
-        let keys: Vec<String> = registration
-            .keys
-            .iter()
-            .cloned()
-            .chain(self.names(claims))
-            .collect();
+        let mut keys = registration.keys.to_vec();
+        // A token bound to no key: the flag below skips the key entry, any name will do.
+        keys.push(by_key.unwrap_or_else(|| registration.keys[0].clone()));
         let mut args = registration.args.to_vec();
         args.extend([
             u64::from(claims.jkt().is_some()),
             claims.issued_at().as_secs(),
         ]);
-        let answer = replay
-            .redis()
-            .run_write_script(&self.settle, &keys, &args)
+        let answer = if self.redis.is_cluster() {
+            // The `jti` and subject entries live in their own slots: read them while the
+            // script runs in the proof key's slot — the same latency, one more command.
+            let (answer, revoked_by_token) = futures_util::future::try_join(
+                replay.redis().run_write_script(&self.settle, &keys, &args),
+                self.revoked_by_token(&by_token, claims.issued_at()),
+            )
             .await?;
+            if revoked_by_token {
+                return Ok(Settled::Revoked);
+            }
+            answer
+        } else {
+            keys.extend(by_token);
+            replay
+                .redis()
+                .run_write_script(&self.settle, &keys, &args)
+                .await?
+        };
         if answer == 2 {
             return Ok(Settled::Revoked);
         }
