@@ -7,7 +7,12 @@
 //! (two round trips: revocation `MGET`, then the replay script), `guard_redis_together` through
 //! `RedisStores` (one script, one round trip). `redis_ping` is one raw loopback round trip in
 //! the same run, the yardstick of issue 17's target (added latency ≤ 1.2 × one `PING`).
+//! `cluster` does the same on a 3-primary Redis Cluster (`RedisClusterStores`), its `PING` sent
+//! to the primary that holds the client's slot.
 
+#[path = "../tests/support/redis_cluster.rs"]
+#[allow(dead_code)]
+mod redis_cluster;
 #[path = "../tests/support/redis_process.rs"]
 #[allow(dead_code)]
 mod redis_process;
@@ -24,9 +29,9 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
 use keybound::{
     AsyncReplayStore, AsyncRevocationStore, IssuerKeys, MemoryReplayStore, ProofSigner,
-    ProofVerifier, RedisConfig, RedisReplayStore, RedisRevocationStore, RedisStores, ReplayKey,
-    RequestGuard, ResourceRequest, Settled, SigningKey, TokenIssuer, TokenRequest, TokenVerifier,
-    UnixTime,
+    ProofVerifier, RedisClusterStores, RedisConfig, RedisReplayStore, RedisRevocationStore,
+    RedisStores, ReplayKey, RequestGuard, ResourceRequest, Settled, SigningKey, TokenIssuer,
+    TokenRequest, TokenVerifier, UnixTime,
 };
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey as RawSigningKey, VerifyingKey};
@@ -82,11 +87,26 @@ impl Fixture {
         &self,
         stores: RedisStores,
     ) -> RequestGuard<RedisReplayStore, RedisRevocationStore> {
+        self.guard_on(stores.replay, stores.revocation)
+    }
+
+    fn guard_on(
+        &self,
+        replay: RedisReplayStore,
+        revocation: RedisRevocationStore,
+    ) -> RequestGuard<RedisReplayStore, RedisRevocationStore> {
         RequestGuard::new(self.verifier())
             .with_proof_verifier(ProofVerifier::with_replay_store(
-                stores.replay.with_per_key_limit(u64::MAX),
+                replay.with_per_key_limit(u64::MAX),
             ))
-            .with_revocation_store(stores.revocation)
+            .with_revocation_store(revocation)
+    }
+
+    /// The guard with the memory stores, the baseline every Redis guard is compared with.
+    fn memory_guard(&self) -> RequestGuard<MemoryReplayStore> {
+        RequestGuard::new(self.verifier()).with_proof_verifier(ProofVerifier::with_replay_store(
+            MemoryReplayStore::with_capacity(1 << 20).with_per_key_limit(usize::MAX),
+        ))
     }
 
     fn proof(&self) -> String {
@@ -128,10 +148,7 @@ fn bench_redis(c: &mut Criterion) {
     let f = Fixture::new();
     let _entered = f.runtime.enter();
     let now = f.now;
-    let memory =
-        RequestGuard::new(f.verifier()).with_proof_verifier(ProofVerifier::with_replay_store(
-            MemoryReplayStore::with_capacity(1 << 20).with_per_key_limit(usize::MAX),
-        ));
+    let memory = f.memory_guard();
     let config = RedisConfig::new().with_prefix("bench:");
     let apart = RequestGuard::new(f.verifier())
         .with_proof_verifier(ProofVerifier::with_replay_store(
@@ -196,6 +213,21 @@ fn bench_redis(c: &mut Criterion) {
             black_box(pong)
         })
     });
+    // The same PING after a signature verification's worth of work, as in a request: minus
+    // `p256_raw_verify`, what a round trip costs when Redis and this thread were idle or busy
+    // elsewhere in between (the yardstick for the guard's added latency, next to `redis_ping`).
+    group.bench_function("redis_ping_after_verify", |b| {
+        b.iter(|| {
+            assert!(raw_public
+                .verify(black_box(&message), black_box(&signature))
+                .is_ok());
+            let pong: String = f
+                .runtime
+                .block_on(redis::cmd("PING").query_async(&mut ping))
+                .expect("ping");
+            black_box(pong)
+        })
+    });
     group.finish();
 }
 
@@ -222,12 +254,63 @@ fn bench_replica_acks(c: &mut Criterion) {
     group.finish();
 }
 
+/// A warm request on a 3-primary Redis Cluster: the script runs in the client key's slot while
+/// the `jti`/subject revocation entries are read from theirs at the same time; `cluster_ping`
+/// is one raw `PING` to the primary of the client's slot.
+fn bench_cluster(c: &mut Criterion) {
+    let Some(cluster) = redis_cluster::RedisCluster::start(3, 0, redis_cluster::Creation::RedisCli)
+    else {
+        eprintln!("SKIPPED: redis-server not on PATH");
+        return;
+    };
+    let f = Fixture::new();
+    let _entered = f.runtime.enter();
+    let urls = cluster.urls();
+    let seeds: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let config = RedisConfig::new()
+        .with_prefix("bench:")
+        .with_timeout(Duration::from_secs(1));
+    let stores = RedisClusterStores::open(&seeds, &config).expect("cluster");
+    let memory = f.memory_guard();
+    let guard = f.guard_on(stores.replay, stores.revocation);
+    let tag = {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        let thumbprint = f.client.thumbprint();
+        format!(
+            "{{{}}}",
+            Base64UrlUnpadded::encode_string(&thumbprint.as_bytes()[..16])
+        )
+    };
+    let node = format!("redis://127.0.0.1:{}/", cluster.primary_of(&tag));
+    let mut ping = f
+        .runtime
+        .block_on(
+            redis::Client::open(node)
+                .expect("client")
+                .get_multiplexed_async_connection(),
+        )
+        .expect("connection");
+    let mut group = c.benchmark_group("cluster");
+    f.bench_guard(&mut group, "guard_memory", &memory);
+    f.bench_guard(&mut group, "guard_cluster", &guard);
+    group.bench_function("cluster_ping", |b| {
+        b.iter(|| {
+            let pong: String = f
+                .runtime
+                .block_on(redis::cmd("PING").query_async(&mut ping))
+                .expect("ping");
+            black_box(pong)
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    targets = bench_redis, bench_replica_acks
+    targets = bench_redis, bench_replica_acks, bench_cluster
 }
 criterion_main!(benches);

@@ -13,22 +13,31 @@ pub const DEFAULT_REDIS_PER_KEY_LIMIT: u64 = 16_384;
 
 /// `KEYS[1]`: the proof's entry; `KEYS[2]`, `KEYS[3]`: the key's counters for the current
 /// and the previous bucket. `ARGV[1]`: the entry's time to live (ms); `ARGV[2]`: the per-key
-/// limit; `ARGV[3]`: the counter's time to live (ms, two buckets).
+/// limit; `ARGV[3]`: the counter's time to live (ms, two buckets); `ARGV[4]`: this check's
+/// mark, a random number the entry stores.
 /// Returns 1 (registered), 0 (a replay) or -1 (the key is at its limit; nothing written).
 /// The same rule as the memory store's (`key_quota`): a proof lives at most one bucket, so
 /// every live proof of the key is counted in the current or the previous bucket.
+///
+/// An entry holding this check's own mark is this check's registration, re-run: the redis
+/// crate re-sends a command whose connection failed after sending (the cluster client does
+/// so by design), and the second run must not call the first a replay. Another check's mark
+/// (63 random bits) is a replay.
 pub(crate) const REGISTER: &str = r"
+local mark = redis.call('GET', KEYS[1])
+if mark then
+  if mark == ARGV[4] then return 1 end
+  return 0
+end
 local used = (tonumber(redis.call('GET', KEYS[2])) or 0)
   + (tonumber(redis.call('GET', KEYS[3])) or 0)
 if used >= tonumber(ARGV[2]) then
   return -1
 end
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  return 1
-end
-return 0
+redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[1])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
 ";
 
 /// A [`AsyncReplayStore`] in Redis, shared by every instance of a service: a proof accepted by
@@ -88,7 +97,7 @@ impl RedisReplayStore {
         key: &ReplayKey,
         expires_at: UnixTime,
         now: UnixTime,
-    ) -> Registration {
+    ) -> Result<Registration, StoreError> {
         let owner = owner_tag(key.owner());
         let prefix = &self.redis.prefix;
         let entry = self.redis.owned_key("replay", key.owner(), key.as_bytes());
@@ -98,19 +107,27 @@ impl RedisReplayStore {
         let window = ttl.div_ceil(1000);
         let bucket = now.as_secs() / window;
         let counter = |bucket: u64| format!("{prefix}quota:{owner}:{window}:{bucket}");
-        Registration {
+        Ok(Registration {
             keys: [entry, counter(bucket), counter(bucket.saturating_sub(1))],
-            args: [ttl, self.per_key_limit, ttl.saturating_mul(2)],
+            args: [ttl, self.per_key_limit, ttl.saturating_mul(2), mark()?],
             retry_after_secs: ((bucket + 1) * window).saturating_sub(now.as_secs()).max(1),
-        }
+        })
     }
 }
 
-/// What [`REGISTER`] needs for one proof: `KEYS[1..3]`, `ARGV[1..3]`, and the `Retry-After`
+/// A random mark of 63 bits: Redis stores it as an integer (no string allocation), and no
+/// other check draws the same one.
+fn mark() -> Result<u64, StoreError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|_| StoreError::Unavailable)?;
+    Ok(u64::from_le_bytes(bytes) >> 1)
+}
+
+/// What [`REGISTER`] needs for one proof: `KEYS[1..3]`, `ARGV[1..4]`, and the `Retry-After`
 /// if the key is at its limit.
 pub(crate) struct Registration {
     pub(crate) keys: [String; 3],
-    pub(crate) args: [u64; 3],
+    pub(crate) args: [u64; 4],
     retry_after_secs: u64,
 }
 
@@ -136,7 +153,7 @@ impl AsyncReplayStore for RedisReplayStore {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<Insertion, StoreError> {
-        let registration = self.registration(key, expires_at, now);
+        let registration = self.registration(key, expires_at, now)?;
         let answer = self
             .redis
             .run_write_script(&self.script, &registration.keys, &registration.args)
@@ -146,5 +163,90 @@ impl AsyncReplayStore for RedisReplayStore {
 
     fn as_redis(&self) -> Option<&RedisReplayStore> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::thumbprint::Thumbprint;
+
+    /// A `redis-server` on a free loopback port for one test, killed on drop; `None` (said
+    /// loudly) without the binary unless `KEYBOUND_REQUIRE_REDIS` is set.
+    struct Server(std::process::Child, u16);
+
+    impl Server {
+        fn start() -> Option<Self> {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let spawned = std::process::Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(std::process::Stdio::null())
+                .spawn();
+            match spawned {
+                Ok(child) => Some(Self(child, port)),
+                Err(_) if std::env::var_os("KEYBOUND_REQUIRE_REDIS").is_none() => {
+                    eprintln!("SKIPPED: redis-server is not on PATH");
+                    None
+                }
+                Err(e) => panic!("KEYBOUND_REQUIRE_REDIS is set but redis-server failed: {e}"),
+            }
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// A registration the redis crate re-sends after it ran (its connection failed before the
+    /// answer came back) is this check's own, not a replay; another check of the same proof is
+    /// a replay.
+    #[tokio::test]
+    async fn a_registration_run_twice_is_not_its_own_replay() {
+        let Some(server) = Server::start() else {
+            return;
+        };
+        let url = format!("redis://127.0.0.1:{}/", server.1);
+        let store =
+            RedisReplayStore::open(&url, &RedisConfig::new().with_prefix("rerun:")).unwrap();
+        let key = ReplayKey::new(&Thumbprint::from_bytes([7; 32]), "proof-1");
+        let now = UnixTime::now();
+        let expires = UnixTime::from_secs(now.as_secs() + 60);
+        let registration = store.registration(&key, expires, now).unwrap();
+        let run = || async {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                // The server may still be starting.
+                match store
+                    .redis
+                    .run_write_script(&store.script, &registration.keys, &registration.args)
+                    .await
+                {
+                    Ok(answer) => break registration.outcome(answer),
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("redis-server did not answer: {e:?}"),
+                }
+            }
+        };
+        assert_eq!(run().await, Ok(Insertion::Inserted));
+        assert_eq!(
+            run().await,
+            Ok(Insertion::Inserted),
+            "the same check, re-run"
+        );
+        let again = AsyncReplayStore::insert_if_absent(&store, &key, expires, now).await;
+        assert_eq!(
+            again,
+            Ok(Insertion::AlreadyPresent),
+            "another check: a replay"
+        );
     }
 }

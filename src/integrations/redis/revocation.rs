@@ -27,16 +27,16 @@ return 1
 /// The revocation lookup in front of [`REGISTER`]: the token's entries are `KEYS[4]` (its
 /// key, in the proof key's slot), and on one server also `KEYS[5]` (its `jti`) and `KEYS[6]`
 /// (its subject) — on a Redis Cluster those two live in other slots and are read beside the
-/// script. `ARGV[4]` is 1 if the token is bound to a key, `ARGV[5]` its `iat`. Answers 2 — and
+/// script. `ARGV[5]` is 1 if the token is bound to a key, `ARGV[6]` its `iat`. Answers 2 — and
 /// writes nothing — when the token is revoked, the same rule as
 /// [`RedisRevocationStore::is_revoked`]; a value that is not a number is a script error (the
 /// request is refused, 503).
 const REVOKED_THEN: &str = r"
-if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 2 end
 if KEYS[5] then
   if redis.call('EXISTS', KEYS[5]) == 1 then return 2 end
   local before = redis.call('GET', KEYS[6])
-  if before and tonumber(ARGV[5]) <= tonumber(before) then return 2 end
+  if before and tonumber(ARGV[6]) <= tonumber(before) then return 2 end
 end
 ";
 
@@ -200,7 +200,7 @@ impl AsyncRevocationStore for RedisRevocationStore {
         let Some(replay) = shared else {
             return check_then_register(self, claims, replay, key, expires_at, now).await;
         };
-        let registration = replay.registration(key, expires_at, now);
+        let registration = replay.registration(key, expires_at, now)?;
         let mut keys = registration.keys.to_vec();
         // A token bound to no key: the flag below skips the key entry, any name will do.
         keys.push(by_key.unwrap_or_else(|| registration.keys[0].clone()));
