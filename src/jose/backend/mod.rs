@@ -17,6 +17,8 @@ use crate::jose::algorithm::Algorithm;
 use crate::jose::key_type::EcCurve;
 use crate::jose::secret::Secret;
 
+pub(crate) mod key_tables;
+
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
 #[cfg(feature = "aws-lc")]
@@ -33,6 +35,19 @@ enum PreparedKey {
     Ec(imp::ecdsa::VerifyKey),
     Ed25519(imp::ed25519::VerifyKey),
     Rsa(imp::rsa::VerifyKey),
+}
+
+/// `(p256's verdict, the per-key table path's verdict)` for an ES256 signature: not public
+/// API, for the differential tests and the fuzz target. `None` when the key or the signature
+/// does not parse.
+#[cfg(not(feature = "aws-lc"))]
+#[doc(hidden)]
+pub fn es256_plain_and_table_verdicts(
+    sec1: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Option<(bool, bool)> {
+    imp::key_tables::verify_both(sec1, message, signature)
 }
 
 /// The name of the compiled-in backend: `"rust-crypto"` or `"aws-lc-rs"`.

@@ -2,6 +2,7 @@
 
 pub(super) mod ecdsa;
 pub(super) mod ed25519;
+pub(super) mod key_tables;
 pub(super) mod rsa;
 
 use crate::jose::algorithm::Algorithm;

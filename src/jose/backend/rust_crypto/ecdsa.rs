@@ -9,7 +9,8 @@ use crate::jose::secret::Secret;
 
 #[derive(Clone)]
 pub(crate) enum VerifyKey {
-    P256(p256::ecdsa::VerifyingKey),
+    /// With its point `x ‖ y`, the key of its precomputed table (`key_tables`).
+    P256(p256::ecdsa::VerifyingKey, super::key_tables::PointBytes),
     P384(p384::ecdsa::VerifyingKey),
     P521(p521::ecdsa::VerifyingKey),
 }
@@ -19,9 +20,12 @@ impl VerifyKey {
     /// curve and the identity.
     pub(crate) fn new(curve: EcCurve, sec1: &[u8]) -> Option<Self> {
         match curve {
-            EcCurve::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
-                .ok()
-                .map(Self::P256),
+            EcCurve::P256 => {
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1).ok()?;
+                // The uncompressed form as accepted: `0x04 ‖ x ‖ y`.
+                let point = sec1.get(1..)?.try_into().ok()?;
+                Some(Self::P256(key, point))
+            }
             EcCurve::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(sec1)
                 .ok()
                 .map(Self::P384),
@@ -34,9 +38,13 @@ impl VerifyKey {
     /// `from_slice` refuses `r` or `s` outside `[1, n)`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), JoseError> {
         let verdict = match self {
-            Self::P256(key) => p256::ecdsa::Signature::from_slice(signature)
+            Self::P256(key, point) => p256::ecdsa::Signature::from_slice(signature)
                 .map_err(drop)
-                .and_then(|s| key.verify(message, &s).map_err(drop)),
+                .and_then(|s| {
+                    super::key_tables::verify(key, point, message, &s)
+                        .then_some(())
+                        .ok_or(())
+                }),
             Self::P384(key) => p384::ecdsa::Signature::from_slice(signature)
                 .map_err(drop)
                 .and_then(|s| key.verify(message, &s).map_err(drop)),
