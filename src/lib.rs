@@ -74,11 +74,11 @@ pub use issuer::refresh::{
 pub use issuer::responses::{error_response, token_response, ErrorResponse};
 pub use issuer::token_endpoint::{PendingProof, TokenEndpoint};
 pub use jose::algorithm::{Algorithm, AlgorithmSet, AlgorithmSetIter};
-#[cfg(not(feature = "aws-lc"))]
-#[doc(hidden)]
-pub use jose::backend::es256_plain_and_table_verdicts;
 pub use jose::backend::key_tables::{KeyTableStats, KeyTables};
 pub use jose::backend::BACKEND;
+#[cfg(not(feature = "aws-lc"))]
+#[doc(hidden)]
+pub use jose::backend::{es256_build_table, es256_plain_and_table_verdicts};
 pub use jose::jwe::content_encryption::ContentEncryption;
 pub use jose::jwe::encryption_keys::{
     decrypt_nested_jwt, encryption_jwks, DecryptionKey, EcdhCurve, EncryptionKey,

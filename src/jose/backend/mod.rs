@@ -50,6 +50,14 @@ pub fn es256_plain_and_table_verdicts(
     imp::key_tables::verify_both(sec1, message, signature)
 }
 
+/// Builds the per-key table of an uncompressed P-256 point and returns its size: not public
+/// API, for the benchmarks. `None` when the point does not parse.
+#[cfg(not(feature = "aws-lc"))]
+#[doc(hidden)]
+pub fn es256_build_table(sec1: &[u8]) -> Option<usize> {
+    imp::key_tables::build_table(sec1)
+}
+
 /// The name of the compiled-in backend: `"rust-crypto"` or `"aws-lc-rs"`.
 pub const BACKEND: &str = imp::NAME;
 

@@ -78,3 +78,10 @@ pub(crate) fn verify_both(sec1: &[u8], message: &[u8], signature: &[u8]) -> Opti
         verify::verify_prehash(&table, &digest, &signature),
     ))
 }
+
+/// Builds the table of the uncompressed point `sec1` and returns its size in bytes; `None` if
+/// the point does not parse. For measuring the build.
+pub(crate) fn build_table(sec1: &[u8]) -> Option<usize> {
+    let key = VerifyingKey::from_sec1_bytes(sec1).ok()?;
+    Some(FixedBaseTable::new(&ProjectivePoint::from(*key.as_affine()), verify::KEY_WIDTH).size())
+}
