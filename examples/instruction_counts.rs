@@ -9,7 +9,13 @@
 //! done
 //! ```
 //! Setup (key generation, signing the inputs) is the same for every operation and is measured
-//! once with `setup`; subtract it. With `--features aws-lc`, `aws_raw_verify` and `aws_raw_sign`
+//! once with `setup`; subtract it.
+//!
+//! Per-key tables (issue 18; the setup runs enough requests that the client's and the issuer's
+//! keys have theirs): `guard_warm_no_tables` and `guard_cold_no_tables` (tables off, today's
+//! path); `guard_cold_new_client[_no_tables]` and `proof_new_key[_no_tables]` (a new client
+//! key every request: N clients made first, measured by `setup_new_clients`, subtract that
+//! instead); `table_build` (one key's table). With `--features aws-lc`, `aws_raw_verify` and `aws_raw_sign`
 //! are that backend's floor.
 //!
 //! Encrypted access tokens (issue 15, `benches/support/encrypted_request.rs`), with a third
@@ -95,7 +101,52 @@ fn main() {
     };
     let (warm, cold) = (guard(16), guard(0));
     let proofs = ProofVerifier::with_replay_store(ForgetfulStore);
-    assert!(warm.check(&request, now).is_ok());
+    // Past admission: the client's and the issuer's keys have their tables.
+    for _ in 0..2 * keybound::KeyTables::admit_at() {
+        assert!(warm.check(&request, now).is_ok());
+        assert!(cold.check(&request, now).is_ok());
+    }
+    if op.ends_with("_no_tables") {
+        keybound::KeyTables::set_memory_limit(0);
+    }
+    // A new client (key, token, proof) for every iteration of the `new` operations.
+    let fresh: Vec<(String, String)> = if op.contains("new_") {
+        (0..n)
+            .map(|_| {
+                let signer = ProofSigner::new(SigningKey::generate().expect("key"));
+                let token = issuer
+                    .issue(
+                        &TokenRequest::new("alice", AUD, "app", signer.thumbprint()),
+                        now,
+                    )
+                    .expect("token")
+                    .access_token;
+                let proof = signer
+                    .proof("GET", URL)
+                    .with_access_token(&token)
+                    .sign(now)
+                    .expect("proof");
+                (token, proof)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    #[cfg(not(feature = "aws-lc"))]
+    let sec1 = {
+        let jwk: serde_json::Value =
+            serde_json::from_str(&client.key().public_key().to_jwk()).expect("jwk");
+        let mut sec1 = vec![0x04];
+        for c in ["x", "y"] {
+            sec1.extend(
+                <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(
+                    jwk[c].as_str().expect("coordinate"),
+                )
+                .expect("base64url"),
+            );
+        }
+        sec1
+    };
     #[cfg(feature = "aws-lc")]
     let (aws_public, aws_signature, aws_pair) = {
         use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -112,9 +163,27 @@ fn main() {
         )
     };
 
+    let mut fresh = fresh.iter();
     for _ in 0..n {
         match op.as_str() {
-            "setup" => {}
+            "setup" | "setup_new_clients" => {}
+            "guard_warm_no_tables" => assert!(warm.check(black_box(&request), now).is_ok()),
+            "guard_cold_no_tables" => assert!(cold.check(black_box(&request), now).is_ok()),
+            "guard_cold_new_client" | "guard_cold_new_client_no_tables" => {
+                let (token, proof) = fresh.next().expect("one per iteration");
+                let authorization = format!("DPoP {token}");
+                let (authz, dpop) = ([authorization.as_str()], [proof.as_str()]);
+                let request = ResourceRequest::new("GET", URL, &authz, &dpop);
+                assert!(cold.check(black_box(&request), now).is_ok());
+            }
+            "proof_new_key" | "proof_new_key_no_tables" => {
+                let (token, proof) = fresh.next().expect("one per iteration");
+                let dpop = [proof.as_str()];
+                let request = ProofRequest::new("GET", URL, &dpop).with_access_token(token);
+                assert!(proofs.verify(black_box(&request), now).is_ok());
+            }
+            #[cfg(not(feature = "aws-lc"))]
+            "table_build" => assert!(keybound::es256_build_table(black_box(&sec1)).is_some()),
             "raw_verify" => assert!(raw_public
                 .verify(black_box(&message), &raw_signature)
                 .is_ok()),

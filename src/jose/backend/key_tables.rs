@@ -6,7 +6,7 @@ use super::imp;
 ///
 /// A resource server verifies signatures by few keys again and again: its issuers' keys (every
 /// token it has not cached) and each active client's proof key (every request). A P-256 key
-/// verified with for the [`ADMIT_AT`](Self::ADMIT_AT)-th time gets a table of its multiples
+/// verified with for the [`admit_at`](Self::admit_at)-th time gets a table of its multiples
 /// (about 60 KB, [`table_bytes`](Self::table_bytes)), built once from `p256`'s own group
 /// operations, and every later verification by it costs about a quarter of the plain `p256`
 /// one — with exactly the same answers (Wycheproof, the RFC vectors, differential and fuzz
@@ -53,8 +53,10 @@ pub struct KeyTableStats {
 impl KeyTables {
     /// The verification, counting from 1, at which a P-256 key gets its table: a table costs
     /// about three plain verifications to build and has paid for itself after about four uses
-    /// (BENCHMARKS.md).
-    pub const ADMIT_AT: u32 = imp::key_tables::ADMIT_AT;
+    /// (BENCHMARKS.md). 0 with `aws-lc`: no key ever gets one.
+    pub fn admit_at() -> u32 {
+        imp::key_tables::ADMIT_AT
+    }
 
     /// Sets the memory for tables, in bytes (0: no tables), evicting what no longer fits.
     pub fn set_memory_limit(bytes: usize) {
