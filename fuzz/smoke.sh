@@ -27,7 +27,7 @@ if ! cargo +nightly --version >/dev/null 2>&1 || ! cargo +nightly fuzz --version
     exit 0
 fi
 
-targets=(proof_verify guard_headers jwk_parse htu token_verify jwe_decrypt)
+targets=(proof_verify guard_headers jwk_parse htu token_verify jwe_decrypt es256_tables)
 
 # Keep one core free for whoever else is building on this machine.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
