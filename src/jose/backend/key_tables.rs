@@ -8,7 +8,7 @@ use super::imp;
 /// token it has not cached) and each active client's proof key (every request). A P-256 key
 /// verified with for the [`admit_at`](Self::admit_at)-th time gets a table of its multiples
 /// (about 60 KB, [`table_bytes`](Self::table_bytes)), built once from `p256`'s own group
-/// operations, and every later verification by it costs about a quarter of the plain `p256`
+/// operations, and every later verification by it costs about a third of the plain `p256`
 /// one — with exactly the same answers (Wycheproof, the RFC vectors, differential and fuzz
 /// tests hold the two paths together). Keys seen fewer times, and every other curve and
 /// algorithm, take the plain path.

@@ -1,5 +1,5 @@
 //! Per-key precomputed tables for P-256 verification (issue 18): the keys a server verifies
-//! with again and again get a fixed-base table, and their verifications cost about a quarter
+//! with again and again get a fixed-base table, and their verifications cost about a third
 //! of the plain `p256` one. `fixed_base.rs` builds and uses a table, `verify.rs` is ECDSA
 //! verification through tables, `cache.rs` decides which keys get one.
 //!
