@@ -57,7 +57,9 @@ type Guard = RequestGuard<RedisReplayStore, RedisRevocationStore>;
 /// Concurrent load loops: each sends one fresh proof to both instances at a time.
 const LOAD_TASKS: usize = 8;
 /// Clients whose requests should be accepted; on a cluster, a third of them on each shard.
-const LIVE_CLIENTS: usize = 12;
+/// Enough that none reaches its replay-store quota (16 384 live proofs, about 250 a second)
+/// in a long release run.
+const LIVE_CLIENTS: usize = 24;
 /// One request in this many is by a revoked client (by key and by subject, in turn).
 const REVOKED_EVERY: usize = 10;
 /// Once a fault has healed, every live client must be accepted by both instances within this.
@@ -72,6 +74,8 @@ const PROOF_LIFETIME_SECS: u64 = 65;
 /// A sweep re-sends proofs signed at most this long ago: older ones would be refused for their
 /// `iat` (60 s + 5 s leeway by default), which says nothing about the replay store.
 const SWEEP_MAX_AGE_SECS: u64 = 50;
+/// How many times a sweep sends a proof that was refused as unavailable (so not checked).
+const SWEEP_ATTEMPTS: usize = 3;
 /// How long a primary stays SIGSTOPped: longer than a cluster failover takes (about 2.5 s
 /// with the harness's 1 s node timeout), so it comes back to find itself replaced.
 const SIGSTOP_FOR: Duration = Duration::from_secs(3);
@@ -182,6 +186,13 @@ struct Tally {
     twice: usize,
     /// Requests by a revoked client that were accepted.
     revoked_accepted: usize,
+    /// Live clients' proofs, sent to both instances, that neither accepted (refused as
+    /// unavailable, or as below).
+    unaccepted: usize,
+    /// Of those, proofs some instance refused as a replay although none had accepted them:
+    /// a registration that ran but whose answer was lost (a timeout, a retry), so the next
+    /// attempt found its own entry. Fail-closed, but a legitimate request refused.
+    phantom_replays: usize,
 }
 
 impl Tally {
@@ -463,10 +474,18 @@ impl Fleet {
     /// A fresh proof by `client`, to both instances at the same time.
     async fn fire(&self, client: usize) {
         let (proof, signed_at) = self.sign(client);
-        tokio::join!(
+        let outcomes = tokio::join!(
             self.send(0, client, &proof, signed_at),
             self.send(1, client, &proof, signed_at)
         );
+        let outcomes = [outcomes.0, outcomes.1];
+        if !self.clients[client].revoked && !outcomes.contains(&Outcome::Accepted) {
+            let mut ledger = self.lock();
+            ledger.tally.unaccepted += 1;
+            if outcomes.contains(&Outcome::Replayed) {
+                ledger.tally.phantom_replays += 1;
+            }
+        }
     }
 
     /// Starts [`LOAD_TASKS`] loops, each firing fresh proofs until told to stop; one in
@@ -556,14 +575,24 @@ impl Fleet {
                         let Some(proof) = due.get(n) else {
                             break;
                         };
-                        if proof.phase != phase {
-                            fleet.ask_store(n % 2, proof).await;
-                            continue;
-                        }
-                        for instance in 0..fleet.instances.len() {
-                            fleet
-                                .send(instance, proof.client, &proof.proof, proof.signed_at)
-                                .await;
+                        // A proof a 503 left unchecked is tried again, a few times.
+                        for _attempt in 0..SWEEP_ATTEMPTS {
+                            let unchecked = if proof.phase == phase {
+                                let mut unchecked = false;
+                                for instance in 0..fleet.instances.len() {
+                                    unchecked |= fleet
+                                        .send(instance, proof.client, &proof.proof, proof.signed_at)
+                                        .await
+                                        == Outcome::Unavailable;
+                                }
+                                unchecked
+                            } else {
+                                fleet.ask_store(n % 2, proof).await == Outcome::Unavailable
+                            };
+                            if !unchecked {
+                                break;
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
                         }
                     }
                 })
@@ -641,10 +670,14 @@ fn new_signer() -> ProofSigner {
     ProofSigner::new(SigningKey::generate().unwrap())
 }
 
+/// Prints `title` and the table's column names. Counts are requests unless said otherwise;
+/// `twice`: proofs accepted a second time; `none`: live clients' proofs neither instance
+/// accepted; `phantom`: of those, proofs refused as a replay that nobody had accepted;
+/// `recovery`: from the fault's end until both instances accepted every live client again.
 fn print_header(title: &str) {
     eprintln!("\n{title}");
     eprintln!(
-        "{:<26} {:>8} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5} {:>5} {:>7} {:>7} {:>7} {:>7} {:>9}",
+        "{:<26} {:>8} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5} {:>5} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>9}",
         "phase",
         "requests",
         "accepted",
@@ -654,6 +687,8 @@ fn print_header(title: &str) {
         "429",
         "other",
         "twice",
+        "none",
+        "phantom",
         "req/s",
         "p50 ms",
         "p99 ms",
@@ -665,7 +700,7 @@ fn print_header(title: &str) {
 fn print_row(name: &str, tally: &Tally, ran: Duration, recovery: Option<Duration>) {
     let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
     eprintln!(
-        "{:<26} {:>8} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5} {:>5} {:>7.0} {:>7} {:>7} {:>7} {:>9}",
+        "{:<26} {:>8} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5} {:>5} {:>6} {:>7} {:>7.0} {:>7} {:>7} {:>7} {:>9}",
         name,
         tally.requests(),
         tally.count(Outcome::Accepted),
@@ -675,6 +710,8 @@ fn print_row(name: &str, tally: &Tally, ran: Duration, recovery: Option<Duration
         tally.count(Outcome::Throttled),
         tally.count(Outcome::Other),
         tally.twice,
+        tally.unaccepted,
+        tally.phantom_replays,
         tally.requests() as f64 / ran.as_secs_f64().max(1e-3),
         ms(tally.latency(0.5)),
         ms(tally.latency(0.99)),
