@@ -11,7 +11,9 @@
 //! [`RECOVERY_BOUND`]. With `replica_acks` 1 every accepted proof was acknowledged by a replica,
 //! so a failover keeps it: the sweep re-sends every accepted proof still inside its `iat` window
 //! and none may be accepted. With `replica_acks` 0 (asynchronous replication) a failover may
-//! forget the last registrations; that run reports how many, it asserts nothing about them.
+//! forget the last registrations; that run reports how many, it asserts nothing about them,
+//! and so does the run that restarts a primary without persistence empty before it is
+//! replaced (it forgets proofs and revocations alike, whatever the library's settings).
 //!
 //! Each phase prints a row of the fault table (requests, outcomes, accepted twice, req/s,
 //! latency). `KEYBOUND_CHAOS_SECS` sets the load time around each fault (default 0.75 s, for
