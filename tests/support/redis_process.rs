@@ -91,8 +91,10 @@ impl Drop for ScratchDir {
 
 /// Data-node arguments both topologies use: no persistence, and replication that neither waits
 /// (`repl-diskless-sync-delay` is 5 s by default: every full sync would wait it out) nor leaves a
-/// `dump.rdb` behind on a replica (a restarted node must come back empty).
-pub const DATA_NODE_ARGS: [&str; 8] = [
+/// `dump.rdb` behind on a replica (a restarted node must come back empty). `DEBUG` is allowed
+/// from loopback connections (Redis 7 refuses it by default): the chaos tests stall a node with
+/// `DEBUG SLEEP`.
+pub const DATA_NODE_ARGS: [&str; 10] = [
     "--appendonly",
     "no",
     "--save",
@@ -101,6 +103,8 @@ pub const DATA_NODE_ARGS: [&str; 8] = [
     "0",
     "--repl-diskless-load",
     "swapdb",
+    "--enable-debug-command",
+    "local",
 ];
 
 /// One `redis-server` (or `redis-sentinel`) child on 127.0.0.1:`port`, working in its own
@@ -245,10 +249,20 @@ impl Drop for RedisProcess {
 /// One command on a fresh connection to 127.0.0.1:`port`, bounded by [`PROBE_TIMEOUT`] for
 /// connecting, writing and reading.
 pub fn query<T: redis::FromRedisValue>(port: u16, cmd: &redis::Cmd) -> redis::RedisResult<T> {
+    query_within(port, cmd, PROBE_TIMEOUT)
+}
+
+/// [`query`] bounded by `timeout` instead: for a command that takes its time to answer on
+/// purpose (`DEBUG SLEEP`).
+pub fn query_within<T: redis::FromRedisValue>(
+    port: u16,
+    cmd: &redis::Cmd,
+    timeout: Duration,
+) -> redis::RedisResult<T> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
-    let mut connection = client.get_connection_with_timeout(PROBE_TIMEOUT)?;
-    connection.set_read_timeout(Some(PROBE_TIMEOUT))?;
-    connection.set_write_timeout(Some(PROBE_TIMEOUT))?;
+    let mut connection = client.get_connection_with_timeout(timeout)?;
+    connection.set_read_timeout(Some(timeout))?;
+    connection.set_write_timeout(Some(timeout))?;
     cmd.query(&mut connection)
 }
 
