@@ -321,9 +321,10 @@ impl RedisStores {
 
     /// The three stores on the primary of `service` that `sentinels` name (Sentinel URLs such
     /// as `rediss://sentinel-1.internal:26379`, each held to the same transport rules as
-    /// [`open`](Self::open)'s, all TLS or none), sharing one link. The Sentinels' credentials
-    /// go in their URLs; the data nodes' in [`RedisConfig::with_node_credentials`]; the data
-    /// nodes are reached with the Sentinels' transport and trust anchors.
+    /// [`open`](Self::open)'s, all TLS or none), sharing one link. The Sentinels' user and
+    /// password go in their URLs (the first URL's are used for every Sentinel); the data
+    /// nodes' in [`RedisConfig::with_node_credentials`]; the data nodes are reached with the
+    /// Sentinels' transport and trust anchors.
     ///
     /// The link follows failovers: the primary's connection is kept until an operation on it
     /// fails or runs out of time, and the next operation asks the Sentinels again (and checks
