@@ -101,22 +101,20 @@ impl RedisRevocationStore {
         names: &[String; 2],
         iat: UnixTime,
     ) -> Result<bool, StoreError> {
-        let values: Vec<Option<u64>> = self
-            .redis
+        let values = self.values(&[&names[0], &names[1]]).await?;
+        Ok(token_entries_revoke(&values, iat))
+    }
+
+    /// The values of `names`, in one `MGET` (split per slot on a cluster).
+    async fn values(&self, names: &[&String]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.redis
             .run(|mut connection| async move {
                 redis::cmd("MGET")
-                    .arg(&names[..])
+                    .arg(names)
                     .query_async(&mut connection)
                     .await
             })
-            .await?;
-        let jti = values.first().copied().flatten().is_some();
-        let subject = values
-            .get(1)
-            .copied()
-            .flatten()
-            .is_some_and(|issued_before| iat.as_secs() <= issued_before);
-        Ok(jti || subject)
+            .await
     }
 }
 
@@ -158,23 +156,9 @@ impl AsyncRevocationStore for RedisRevocationStore {
     ) -> Result<bool, StoreError> {
         let (by_key, by_token) = self.names(claims);
         let names: Vec<&String> = by_token.iter().chain(&by_key).collect();
-        let values: Vec<Option<u64>> = self
-            .redis
-            .run(|mut connection| async move {
-                redis::cmd("MGET")
-                    .arg(&names[..])
-                    .query_async(&mut connection)
-                    .await
-            })
-            .await?;
-        let jti = values.first().copied().flatten().is_some();
-        let subject = values
-            .get(1)
-            .copied()
-            .flatten()
-            .is_some_and(|issued_before| claims.issued_at().as_secs() <= issued_before);
+        let values = self.values(&names).await?;
         let key = by_key.is_some() && values.get(2).copied().flatten().is_some();
-        Ok(jti || subject || key)
+        Ok(token_entries_revoke(&values, claims.issued_at()) || key)
     }
 
     async fn check_and_register<R: AsyncReplayStore>(
@@ -236,4 +220,16 @@ impl AsyncRevocationStore for RedisRevocationStore {
             Insertion::AlreadyPresent => Settled::Replayed,
         })
     }
+}
+
+/// Whether the values of a token's `jti` and subject entries (the first two of `values`)
+/// revoke it, given its `iat`: any `jti` entry; a subject entry at or after `iat`.
+fn token_entries_revoke(values: &[Option<u64>], iat: UnixTime) -> bool {
+    let jti = values.first().copied().flatten().is_some();
+    let subject = values
+        .get(1)
+        .copied()
+        .flatten()
+        .is_some_and(|issued_before| iat.as_secs() <= issued_before);
+    jti || subject
 }
