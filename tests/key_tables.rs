@@ -5,7 +5,7 @@
 //! test's case count (2 000 by default; a long run takes millions).
 #![cfg(not(feature = "aws-lc"))]
 
-use keybound::{es256_plain_and_table_verdicts, KeyTables, PublicKey};
+use keybound::{es256_build_table, es256_plain_and_table_verdicts, KeyTables, PublicKey};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use proptest::prelude::*;
@@ -217,5 +217,21 @@ fn repeated_keys_verify_through_their_table_and_the_limit_holds() {
     assert!(key.verify_jws(&tampered).is_err());
     assert_eq!(KeyTables::stats().builds, builds);
     KeyTables::set_memory_limit(16 << 20);
+    assert_eq!(KeyTables::memory_limit(), 16 << 20);
     assert_eq!(KeyTables::table_bytes(), 832 * 72);
+}
+
+/// The benchmarks' table build reports the size of one key's table, and refuses a point that
+/// is not on the curve.
+#[test]
+fn a_built_table_has_the_size_of_one_keys_table() {
+    let signer = SigningKey::from_slice(&[7; 32]).unwrap();
+    let point = signer.verifying_key().to_sec1_point(false);
+    assert_eq!(
+        es256_build_table(point.as_bytes()),
+        Some(KeyTables::table_bytes())
+    );
+    let mut off_curve = point.as_bytes().to_vec();
+    off_curve[64] ^= 1;
+    assert_eq!(es256_build_table(&off_curve), None);
 }

@@ -254,15 +254,81 @@ mod tests {
             admit(&cache, &point(n));
         }
         cache.set_limit(charge());
+        assert_eq!(cache.limit(), charge());
         assert_eq!(cache.stats().tables, 1);
         cache.set_limit(0);
+        assert_eq!(cache.limit(), 0);
         assert_eq!(cache.stats().tables, 0);
+        let plain = cache.stats().plain;
         for _ in 0..2 * ADMIT_AT {
             assert!(matches!(cache.decide(&point(9)), Decision::Plain));
         }
+        // Each of them counted as a plain verification.
+        assert_eq!(cache.stats().plain, plain + u64::from(2 * ADMIT_AT));
         // A table larger than the limit is not kept.
         let small = KeyTableCache::new(charge() - 1);
         admit(&small, &point(1));
         assert_eq!(small.stats().tables, 0);
+    }
+
+    /// Keys seen in turn each keep their count: a new key clears the sightings only when the
+    /// map is full.
+    #[test]
+    fn interleaved_keys_are_each_admitted_on_their_admitting_verification() {
+        let cache = KeyTableCache::new(DEFAULT_LIMIT_BYTES);
+        for seen in 1..=ADMIT_AT {
+            for n in 1..=3 {
+                match cache.decide(&point(n)) {
+                    Decision::Plain => assert!(seen < ADMIT_AT, "key {n} not admitted"),
+                    Decision::Build => {
+                        assert_eq!(seen, ADMIT_AT, "key {n} admitted early");
+                        cache.insert(&point(n), table());
+                    }
+                    Decision::Table(_) => panic!("a table before admission"),
+                }
+            }
+        }
+        assert_eq!(cache.stats().tables, 3);
+    }
+
+    /// A table whose charge is exactly the limit is kept; the next one replaces it.
+    #[test]
+    fn a_table_that_exactly_fits_the_limit_is_kept() {
+        let cache = KeyTableCache::new(charge());
+        admit(&cache, &point(1));
+        assert_eq!((cache.stats().tables, cache.stats().bytes), (1, charge()));
+        admit(&cache, &point(2));
+        let stats = cache.stats();
+        assert_eq!(
+            (stats.tables, stats.bytes, stats.evictions),
+            (1, charge(), 1)
+        );
+        assert!(cache.state().tables.contains_key(&point(2)));
+    }
+
+    /// Evictions take the tables in the order of their last use, whatever the map's order.
+    #[test]
+    fn evictions_follow_the_order_of_last_use() {
+        const KEPT: u32 = 8;
+        let cache = KeyTableCache::new(KEPT as usize * charge());
+        for n in 1..=KEPT {
+            admit(&cache, &point(n));
+        }
+        let order = [3, 7, 1, 8, 2, 6, 4, 5];
+        for n in order {
+            assert!(matches!(cache.decide(&point(n)), Decision::Table(_)));
+        }
+        for (i, evicted) in order.into_iter().enumerate() {
+            admit(&cache, &point(100 + i as u32));
+            let state = cache.state();
+            assert!(
+                !state.tables.contains_key(&point(evicted)),
+                "{evicted} kept"
+            );
+            for later in &order[i + 1..] {
+                assert!(state.tables.contains_key(&point(*later)), "{later} evicted");
+            }
+        }
+        assert_eq!(cache.stats().evictions, u64::from(KEPT));
     }
 }
