@@ -206,6 +206,8 @@ fn repeated_keys_verify_through_their_table_and_the_limit_holds() {
         "the tampered proof took the table path"
     );
 
+    rfc7515_es256_example_verifies_through_the_table();
+
     // No memory: tables go, none is built, answers stay.
     KeyTables::set_memory_limit(0);
     assert_eq!(KeyTables::memory_limit(), 0);
@@ -234,4 +236,26 @@ fn a_built_table_has_the_size_of_one_keys_table() {
     let mut off_curve = point.as_bytes().to_vec();
     off_curve[64] ^= 1;
     assert_eq!(es256_build_table(&off_curve), None);
+}
+
+/// RFC 7515 Appendix A.3 (ES256): its example JWS verifies through the key's table once the key
+/// is admitted, and with one signature byte changed it is refused there. (The RFC 7520 cookbook's
+/// ECDSA example is P-521, which has no tables.)
+/// Called by the one test that changes the process-wide limit, before it does.
+fn rfc7515_es256_example_verifies_through_the_table() {
+    let key = PublicKey::from_jwk(
+        r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#,
+    )
+    .unwrap();
+    let jws = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+    for _ in 0..2 * KeyTables::admit_at() {
+        assert!(key.verify_jws(jws).is_ok());
+    }
+    let tampered = jws.replace("DtEhU3", "DtEhU4");
+    let hits = KeyTables::stats().hits;
+    assert!(key.verify_jws(&tampered).is_err());
+    assert!(
+        KeyTables::stats().hits > hits,
+        "the tampered JWS took the table path"
+    );
 }
