@@ -1,8 +1,9 @@
 //! Per-key precomputed tables for ES256 (issue 18): the table path gives exactly `p256`'s answer
-//! on every Wycheproof P-256 case, on the RFC 9449 and RFC 7515 A.3 examples and on a differential property test
-//! (random keys, messages and signatures, valid and mutated: bit flips, `r` or `s` zero, `n`,
-//! `n − 1`, high-S, swapped, another message). `KEYBOUND_DIFFERENTIAL_CASES` sets the property
-//! test's case count (2 000 by default; a long run takes millions).
+//! on every Wycheproof P-256 case, on the RFC 9449 and RFC 7515 A.3 examples and on a
+//! differential property test (random keys, messages and signatures, valid and mutated: bit
+//! flips, `r` or `s` zero, `n`, `n − 1`, high-S, swapped, another message).
+//! `KEYBOUND_DIFFERENTIAL_CASES` sets the property test's case count (2 000 by default; a long
+//! run takes millions).
 #![cfg(not(feature = "aws-lc"))]
 
 use keybound::{es256_build_table, es256_plain_and_table_verdicts, KeyTables, PublicKey};
