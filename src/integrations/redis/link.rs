@@ -116,10 +116,8 @@ impl LazyCluster {
     }
 
     async fn connect(&self) -> redis::RedisResult<ClusterConnection> {
-        // Boxed (here and for Sentinel): connecting is rare, and the redis crate's connecting
-        // future is deep enough to overflow the compiler's layout limit in callers' crates.
         self.connection
-            .get_or_try_init(|| Box::pin(self.client.get_async_connection()))
+            .get_or_try_init(|| erased(self.client.get_async_connection()))
             .await
             .cloned()
     }
@@ -159,7 +157,7 @@ impl SentinelLink {
         if let Some(connection) = self.cached() {
             return Ok(connection);
         }
-        let connection = Box::pin(client.get_async_connection_with_config(&self.config)).await?;
+        let connection = erased(client.get_async_connection_with_config(&self.config)).await?;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(connection.clone());
         Ok(connection)
     }
@@ -167,4 +165,14 @@ impl SentinelLink {
     fn forget(&self) {
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
+}
+
+/// `future` boxed as a trait object. Connecting is rare, and the redis crate's connecting
+/// futures are deep enough that, kept as concrete types inside the guard's future, they
+/// overflow the compiler's layout and auto-trait limits in the crates that spawn it; a
+/// `dyn Future` stops both.
+fn erased<'a, T>(
+    future: impl core::future::Future<Output = T> + Send + 'a,
+) -> core::pin::Pin<Box<dyn core::future::Future<Output = T> + Send + 'a>> {
+    Box::pin(future)
 }
