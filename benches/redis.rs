@@ -268,6 +268,7 @@ fn bench_cluster(c: &mut Criterion) {
     let urls = cluster.urls();
     let seeds: Vec<&str> = urls.iter().map(String::as_str).collect();
     let config = RedisConfig::new()
+        .allow_plaintext()
         .with_prefix("bench:")
         .with_timeout(Duration::from_secs(1));
     let stores = RedisClusterStores::open(&seeds, &config).expect("cluster");

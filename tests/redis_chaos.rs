@@ -106,6 +106,7 @@ fn phase_length() -> Duration {
 /// `replica_acks` replica acknowledgements of each proof registration.
 fn config(replica_acks: u32) -> RedisConfig {
     RedisConfig::new()
+        .allow_plaintext()
         .with_prefix("chaos:")
         .with_timeout(Duration::from_millis(800))
         .with_replica_acks(replica_acks, Duration::from_millis(500))

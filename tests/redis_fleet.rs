@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use keybound::{
     Authorized, Error, IssuerKeys, ProofError, ProofSigner, ProofVerifier, RedisClusterStores,
     RedisConfig, RedisReplayStore, RedisRevocationStore, RedisStores, Rejection, RequestGuard,
-    ResourceRequest, Revocation, SigningKey, TokenError, TokenIssuer, TokenRequest, TokenVerifier,
-    UnixTime,
+    ResourceRequest, Revocation, SigningKey, StoreError, TokenError, TokenIssuer, TokenRequest,
+    TokenVerifier, UnixTime,
 };
 
 use redis_cluster::{Creation, RedisCluster};
@@ -37,7 +37,10 @@ type Guard = RequestGuard<RedisReplayStore, RedisRevocationStore>;
 
 fn config() -> RedisConfig {
     // Generous: two cores run the cluster, the guards and the signature checks.
+    // The harnesses run plain text on loopback; a cluster or Sentinel link needs the opt-in
+    // even there (the data nodes' addresses come from the servers).
     RedisConfig::new()
+        .allow_plaintext()
         .with_prefix("fleet:")
         .with_timeout(Duration::from_secs(2))
 }
@@ -261,18 +264,32 @@ async fn cluster_stores_fail_closed_until_the_cluster_is_up() {
         .unwrap_err();
     assert_eq!(refused.status(), 503);
     // Bad seeds are refused before any connection.
-    for bad in [
-        &[][..],
+    let refusal =
+        |seeds: &[&str], config: &RedisConfig| RedisClusterStores::open(seeds, config).err();
+    assert_eq!(refusal(&[], &config()), Some(StoreError::InvalidConfig));
+    assert_eq!(
+        refusal(&["rediss://127.0.0.1:1/#insecure"], &config()),
+        Some(StoreError::InsecureTls)
+    );
+    assert_eq!(
+        refusal(
+            &["redis://127.0.0.1:7000/", "rediss://127.0.0.1:7001/"],
+            &config()
+        ),
+        Some(StoreError::InvalidConfig)
+    );
+    // Plain text needs the opt-in, even to loopback seeds: the nodes the cluster reports may
+    // be anywhere.
+    for seeds in [
         &["redis://redis.example.net:6379/"][..],
-        &["rediss://127.0.0.1:1/#insecure"][..],
+        &[seed.as_str()][..],
     ] {
-        assert!(RedisClusterStores::open(bad, &config()).is_err(), "{bad:?}");
+        assert_eq!(
+            refusal(seeds, &RedisConfig::new()),
+            Some(StoreError::PlaintextTransport),
+            "{seeds:?}"
+        );
     }
-    assert!(RedisClusterStores::open(
-        &["redis://127.0.0.1:7000/", "rediss://127.0.0.1:7001/"],
-        &config()
-    )
-    .is_err());
 }
 
 /// Sentinel: the stores follow a failover without being opened again. While the killed primary
@@ -355,15 +372,23 @@ async fn sentinel_stores_follow_a_failover() {
         send(&guard, &revoked_token, &proof(&revoked, &revoked_token)).await,
         "key revoked before the failover",
     );
-    // Sentinel settings that are unusable are refused before any connection.
-    assert!(RedisStores::open_sentinel(&[], "x", &RedisConfig::new()).is_err());
-    assert!(RedisStores::open_sentinel(&sentinels, "", &RedisConfig::new()).is_err());
-    assert!(RedisStores::open_sentinel(
-        &["redis://sentinel.example.net:26379/"],
-        "x",
-        &RedisConfig::new()
-    )
-    .is_err());
+    // Sentinel settings that are unusable are refused before any connection; plain text needs
+    // the opt-in even to loopback Sentinels (they name the primary's address).
+    let refusal = |sentinels: &[&str], service: &str, config: &RedisConfig| {
+        RedisStores::open_sentinel(sentinels, service, config).err()
+    };
+    assert_eq!(refusal(&[], "x", &config), Some(StoreError::InvalidConfig));
+    assert_eq!(
+        refusal(&sentinels, "", &config),
+        Some(StoreError::InvalidConfig)
+    );
+    for urls in [&["redis://sentinel.example.net:26379/"][..], &sentinels[..]] {
+        assert_eq!(
+            refusal(urls, redis_sentinel::MASTER_NAME, &RedisConfig::new()),
+            Some(StoreError::PlaintextTransport),
+            "{urls:?}"
+        );
+    }
 }
 
 /// The hash tag of `client`'s key: `{` base64url of the thumbprint's first 16 bytes `}`.

@@ -4,8 +4,8 @@
 //!
 //! Every operation has a deadline ([`RedisConfig::timeout`]); an unreachable or slow Redis
 //! answers [`StoreError::Unavailable`], and the guard refuses the request (HTTP 503) — never
-//! accepts it unchecked. The connection manager reconnects by itself: once Redis is back,
-//! requests succeed again without restarting anything.
+//! accepts it unchecked. Every link (one server, Sentinel, Cluster) reconnects by itself:
+//! once Redis is back, requests succeed again without restarting anything.
 //!
 //! **Persistence**: replay entries live at most `max_age + leeway` (about a minute) and can be
 //! lost on a restart at the cost of a short replay window. Revocations must survive a restart:
@@ -24,7 +24,9 @@
 //! - `rediss://…#insecure` (no certificate verification): [`StoreError::InsecureTls`], always;
 //! - `redis://` (plain text) to a host other than `localhost`, `127.0.0.0/8` or `::1`:
 //!   [`StoreError::PlaintextTransport`], unless [`RedisConfig::allow_plaintext`] says the
-//!   network in between is trusted. Unix sockets are always allowed;
+//!   network in between is trusted. Unix sockets are always allowed. Cluster seeds and
+//!   Sentinels in plain text need `allow_plaintext` even on loopback: the data nodes are
+//!   reached at the addresses the servers report, which may be anywhere;
 //! - TLS settings with a URL that does not use TLS, PEM without a certificate or key, or a URL
 //!   that does not parse: [`StoreError::InvalidConfig`].
 //!
@@ -692,7 +694,9 @@ fn checked(url: &str, config: &RedisConfig) -> Result<(ConnectionInfo, Transport
 }
 
 /// Every URL of a cluster's seeds or a Sentinel set, checked; at least one, all with the same
-/// transport.
+/// transport. Plain text needs [`RedisConfig::allow_plaintext`] even on loopback: the data
+/// nodes are reached at addresses the servers report (`CLUSTER SLOTS`, the Sentinels' answer),
+/// which the loopback exception cannot vouch for.
 fn checked_all(
     urls: &[&str],
     config: &RedisConfig,
@@ -704,6 +708,9 @@ fn checked_all(
     let transport = checked.first().ok_or(StoreError::InvalidConfig)?.1;
     if checked.iter().any(|(_, t)| *t != transport) {
         return Err(StoreError::InvalidConfig);
+    }
+    if transport == Transport::Plain && !config.allow_plaintext {
+        return Err(StoreError::PlaintextTransport);
     }
     Ok((
         checked.into_iter().map(|(info, _)| info).collect(),
@@ -849,6 +856,17 @@ mod tests {
         assert_ne!(
             config,
             RedisConfig::new().with_client_certificate_pem(cert, "other")
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_the_node_password() {
+        let config = RedisConfig::new().with_node_credentials(Some("api"), "hunter2-secret");
+        let printed = format!("{config:?}");
+        assert!(printed.contains("NodeCredentials { .. }"), "{printed}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("api"),
+            "{printed}"
         );
     }
 
